@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Sequence
 from typing import Any
 
-from medgym.domains.conditions import NOISE, Condition, Specialty, answer_for, choose
+from medgym.domains.conditions import ORTHOSTATIC_BASE, NOISE, Condition, Specialty, answer_for, choose
 from medgym.patient.matching import topics as history_topics
 from medgym.tasks.schema import (
     Chart,
@@ -65,10 +66,24 @@ def _apply_variant(condition: Condition, rng: random.Random) -> tuple[Condition,
     return condition, notes
 
 
+PRIOR_WHEN = ["3 months ago", "6 months ago", "1 year ago"]
+
+
 def build_case(
-    specialty: Specialty, condition: Condition, task_type: str, index: int, seed: int, domain: str
+    specialty: Specialty,
+    condition: Condition,
+    task_type: str,
+    index: int,
+    seed: int,
+    domain: str,
+    extra_history: Sequence[str] = (),
 ) -> Task:
-    """One case of `condition`, fully determined by `seed`."""
+    """One case of `condition`, fully determined by `seed`.
+
+    `extra_history`: further topics the patient can answer (as pertinent negatives unless the
+    condition specifies them), e.g. those a clinician asks about for the same complaint in
+    other specialties.
+    """
     rng = random.Random(seed)
     condition, variant_notes = _apply_variant(condition, rng)
     workup = specialty.complaints[condition.complaint]
@@ -89,7 +104,7 @@ def build_case(
     )
 
     history: list[HistoryFact] = []
-    for topic in dict.fromkeys([*condition.history, *workup.history]):
+    for topic in dict.fromkeys([*condition.history, *workup.history, *extra_history]):
         spec = condition.history.get(topic)
         values = history_topics()[topic].get("values")
         if spec is None:
@@ -136,6 +151,7 @@ def build_case(
             name = catalog.ecg_study()["name"] if study == "ecg" else catalog.studies()[study]["name"]
             imaging[study] = ImagingReport(study=study, name=name, findings=r.findings, impression=r.impression, abnormal=True)
 
+    extra = _bedside(condition, specialty, pmh, sex, vitals, random.Random(seed ^ 0xBED5), keep)
     chart = Chart(
         history=history,
         past_medical_history=pmh,
@@ -143,10 +159,16 @@ def build_case(
         exam=exam,
         labs=labs,
         imaging=imaging,
+        extra=extra,
     )
     key_findings = [f.finding for f in exam] + [
         f"{r.name}: {r.flag} ({r.value} {r.unit})".replace(" )", ")") for r in labs.values() if r.flag != "normal"
     ] + [f"{r.name}: {r.impression}" for r in imaging.values()]
+    key_findings += [f"Positive bedside maneuver: {m}" for m in extra.get("maneuvers", [])]
+    if condition.orthostatic is not None and extra["orthostatic"]["positive"]:
+        key_findings.append("Orthostatic hypotension")
+    key_findings += [f"Earlier result ({r['when']}): {r['name']} {r['flag']} ({r['value']} {r['unit']})".replace(" )", ")")
+                     for r in extra.get("prior_results", []) if r["flag"] != "normal" and r["test"] in condition.prior]
     truth = GroundTruth(
         final_tool=FINAL_TOOL[task_type],
         diagnosis=condition.name,
@@ -203,7 +225,11 @@ def _concept(specialty: Specialty, concept_id: str) -> Concept:
 
 
 def _demonstration(condition: Condition, chart: Chart, truth: GroundTruth, task_type: str) -> list[ToolCall]:
-    """The oracle's ideal encounter: targeted history, exam, the tests that matter, then the answer."""
+    """The oracle's ideal encounter: targeted history, exam, the tests that matter, then the answer.
+
+    Abnormal labs of one panel are ordered as the panel; tests that come from a procedure
+    (a catalog entry's `via`) are obtained through that procedure's tool.
+    """
     calls = [ToolCall(name="read_vitals")]
     positives = [f for f in chart.history if f.category in ("hpi", "ros") and f.value not in (False, "none")]
     for fact in positives[:5]:
@@ -211,14 +237,75 @@ def _demonstration(condition: Condition, chart: Chart, truth: GroundTruth, task_
     for system in dict.fromkeys(f.system for f in chart.exam):
         calls.append(ToolCall(name="examine", arguments={"system": system}))
     actions: list[str] = list(truth.required_actions)
-    actions += [f"order_lab:{t}" for t in chart.labs if chart.labs[t].flag != "normal"]
+    abnormal = [t for t in chart.labs if chart.labs[t].flag != "normal"]
+    panels = [catalog.labs()[t].get("panel") for t in abnormal]
+    for test, panel in zip(abnormal, panels):
+        grouped = panel and panels.count(panel) > 1 and not catalog.labs()[test].get("via")
+        actions.append(f"order_lab:{panel}" if grouped else f"order_lab:{test}")
     actions += ["order_ecg" if s == "ecg" else f"order_imaging:{s}" for s in chart.imaging]
-    for action in dict.fromkeys(actions):
-        name, _, arg = action.partition(":")
-        key = {"order_lab": "test", "order_imaging": "study", "examine": "system"}.get(name)
-        calls.append(ToolCall(name=name, arguments={key: arg} if key else {}))
+    actions += [f"perform_bedside_maneuver:{m}" for m in chart.extra.get("maneuvers", [])]
+    if condition.orthostatic is not None and chart.extra.get("orthostatic", {}).get("positive"):
+        actions.append("measure_orthostatic_vitals")
+    if any(r["test"] in condition.prior for r in chart.extra.get("prior_results", [])):
+        actions.append("review_prior_results")
+    for action in dict.fromkeys(via(a) for a in actions):
+        calls.append(call_for(action))
     calls.append(_final_call(truth, task_type))
     return calls
+
+
+def via(action: str) -> str:
+    """The action that obtains `action`'s result: a lab or study that comes from a procedure maps to it."""
+    name, _, key = action.partition(":")
+    if name == "order_lab" and key in catalog.labs():
+        return catalog.labs()[key].get("via", action)
+    if name == "order_imaging" and key in catalog.studies():
+        return catalog.studies()[key].get("via", action)
+    return action
+
+
+def call_for(action: str) -> ToolCall:
+    """The tool call an action key stands for, e.g. order_lab:cbc -> order_lab(test="cbc")."""
+    from medgym.tools import get_tool
+
+    name, _, arg = action.partition(":")
+    key = get_tool(name).key_arg
+    return ToolCall(name=name, arguments={key: arg} if key and arg else {})
+
+
+def _bedside(
+    condition: Condition, specialty: Specialty, pmh: list[str], sex: str, vitals: Vitals, rng: random.Random, keep: Any
+) -> dict[str, Any]:
+    """What the bedside tools reveal: positive maneuvers, orthostatic readings and earlier results."""
+    extra: dict[str, Any] = {}
+    positive = [m for m, p in condition.maneuvers.items() if rng.random() < p and keep()]
+    if positive:
+        extra["maneuvers"] = positive
+    p = ORTHOSTATIC_BASE if condition.orthostatic is None else condition.orthostatic
+    orthostatic = rng.random() < p
+    sbp_drop, dbp_drop, hr_rise = (
+        (rng.randint(20, 40), rng.randint(10, 20), rng.randint(12, 32)) if orthostatic
+        else (rng.randint(-6, 8), rng.randint(-5, 4), rng.randint(2, 12))
+    )
+    extra["orthostatic"] = {
+        "positive": orthostatic,
+        "supine": {"heart_rate": vitals.heart_rate, "systolic_bp": vitals.systolic_bp, "diastolic_bp": vitals.diastolic_bp},
+        "standing": {"heart_rate": vitals.heart_rate + hr_rise, "systolic_bp": vitals.systolic_bp - sbp_drop,
+                     "diastolic_bp": vitals.diastolic_bp - dbp_drop},
+    }
+    prior = []
+    for name in pmh:
+        for test, (low, high) in specialty.comorbidities[name].labs.items():
+            prior.append((test, _value(rng, low, high)))
+    for test, spec in condition.prior.items():
+        if rng.random() < spec.p:
+            prior.append((test, spec.value if spec.value is not None else _value(rng, *spec.range)))
+    if prior:
+        when = rng.choice(PRIOR_WHEN)
+        extra["prior_results"] = [
+            {**catalog.lab_result(test, value, sex).model_dump(), "when": when} for test, value in dict(prior).items()
+        ]
+    return extra
 
 
 def _final_call(truth: GroundTruth, task_type: str) -> ToolCall:
