@@ -142,6 +142,7 @@ def build_case(
         if rng.random() < spec.p:
             value = spec.value if spec.value is not None else _value(rng, *spec.range)
             labs[test] = catalog.lab_result(test, value, sex)
+    _couple(labs, set(condition.labs), sex, random.Random(seed ^ 0xC0DE))
     imaging: dict[str, ImagingReport] = {}
     for study, reports in condition.imaging.items():
         options = {**reports, "": max(0.0, 1.0 - sum(reports.values()))}
@@ -212,6 +213,25 @@ def build_case(
         source=condition.source,
         seed=seed,
     )
+
+
+def _couple(labs: dict[str, Any], specified: set[str], sex: str, rng: random.Random) -> None:
+    """Keep results that physiology ties together consistent when a template sets only one of them:
+    hematocrit is about three times the hemoglobin (Walker HK et al. Clinical Methods, 3rd ed. 1990,
+    ch. 151); the prothrombin time follows the INR (INR = (PT / mean normal PT) ** ISI, taken with
+    ISI 1.0 and a mean normal PT of 12.0 s); and a measured serum osmolality is the calculated one
+    (2 Na + glucose / 18 + BUN / 2.8, mg/dL units) plus a small osmolal gap."""
+
+    def value(test: str) -> float:
+        return float(labs[test].value)
+
+    if "hemoglobin" in labs and "hematocrit" not in specified:
+        labs["hematocrit"] = catalog.lab_result("hematocrit", 3 * value("hemoglobin") + rng.uniform(-1, 1), sex)
+    if "inr" in labs and "pt" not in specified:
+        labs["pt"] = catalog.lab_result("pt", 12.0 * value("inr"), sex)
+    if "serum_osmolality" in specified and {"sodium", "glucose", "bun"} <= set(labs):
+        calculated = 2 * value("sodium") + value("glucose") / 18 + value("bun") / 2.8
+        labs["serum_osmolality"] = catalog.lab_result("serum_osmolality", calculated + rng.uniform(0, 6), sex)
 
 
 def _fact(rng: random.Random, topic: str, value: bool | str) -> HistoryFact:

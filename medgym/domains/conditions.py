@@ -130,7 +130,7 @@ class Specialty(_Model):
             for test in c.confirm:
                 kind, _, key = test.partition(":")
                 _check(kind in ("lab", "imaging", "ecg", "tool"), f"{where}: confirm {test!r} is not lab:, imaging:, ecg or tool:")
-                _check(kind != "lab" or key in catalog.labs(), f"{where}: confirm names unknown lab {key}")
+                _check(kind != "lab" or key in catalog.labs() or key in catalog.lab_panels(), f"{where}: confirm names unknown lab {key}")
                 _check(kind != "imaging" or key in catalog.studies(), f"{where}: confirm names unknown study {key}")
             for study, reports in c.imaging.items():
                 for r in reports:
