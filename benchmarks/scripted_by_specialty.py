@@ -43,12 +43,12 @@ def main() -> None:
     print(f"{'specialty':28s} {'task type':12s} {'success':>8s} {'n':>5s}")
     for (specialty, task_type), v in sorted(results.items()):
         by_specialty[specialty] += v
-        print(f"{specialty:28s} {task_type:12s} {sum(v) / len(v):8.2f} {len(v):5d}")
+        print(f"{specialty:28s} {task_type:12s} {sum(v) / len(v):8.3f} {len(v):5d}")
     print()
     for specialty, v in sorted(by_specialty.items()):
-        print(f"{specialty:28s} {'all':12s} {sum(v) / len(v):8.2f} {len(v):5d}")
+        print(f"{specialty:28s} {'all':12s} {sum(v) / len(v):8.3f} {len(v):5d}")
     every = [x for v in by_specialty.values() for x in v]
-    print(f"{'clinical_diagnosis':28s} {'all':12s} {sum(every) / len(every):8.2f} {len(every):5d}")
+    print(f"{'clinical_diagnosis':28s} {'all':12s} {sum(every) / len(every):8.3f} {len(every):5d}")
     print(f"\n{len(tasks)} episodes, {steps} steps in {elapsed:.1f} s")
     if args.confusions:
         for (condition, submitted), n in confusions.most_common():

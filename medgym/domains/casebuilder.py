@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from medgym.domains.conditions import ORTHOSTATIC_BASE, NOISE, Condition, Specialty, answer_for, choose
+from medgym.patient.matching import lexical_match
 from medgym.patient.matching import topics as history_topics
 from medgym.tasks.schema import (
     Chart,
@@ -26,6 +27,9 @@ from medgym.tools import catalog
 
 ATYPICAL_RATE = 0.15  # share of cases that present atypically
 ATYPICAL_DROP = 0.5  # chance that an atypical case lacks each typical symptom or sign
+DISTRACTOR_RATE = 0.35  # share of cases with a distractor: a nonspecific feature typical of a look-alike condition
+# results that many conditions move a little, so a mild abnormality of one can be incidental
+NONSPECIFIC_LABS = ("wbc", "crp", "esr", "glucose", "bun", "d_dimer", "ldh", "alkaline_phosphatase", "platelets", "hemoglobin")
 DEFAULT_SOCIAL = {
     "smoking": {"never": 0.55, "former": 0.25, "current": 0.2},
     "alcohol": {"none": 0.35, "moderate": 0.55, "heavy": 0.1},
@@ -77,12 +81,14 @@ def build_case(
     seed: int,
     domain: str,
     extra_history: Sequence[str] = (),
+    look_alikes: Sequence[Condition] = (),
 ) -> Task:
     """One case of `condition`, fully determined by `seed`.
 
     `extra_history`: further topics the patient can answer (as pertinent negatives unless the
     condition specifies them), e.g. those a clinician asks about for the same complaint in
-    other specialties.
+    other specialties. `look_alikes`: conditions that present the same way; a share of cases
+    carries a nonspecific feature typical of one of them (a distractor).
     """
     rng = random.Random(seed)
     condition, variant_notes = _apply_variant(condition, rng)
@@ -103,11 +109,21 @@ def build_case(
         weight_kg=round(rng.uniform(55, 100) if sex == "male" else rng.uniform(45, 90), 1),
     )
 
+    complaints, openings = condition.chief_complaint, condition.opening
+    if atypical and condition.atypical_chief_complaint:  # presents with another complaint altogether
+        complaints, openings = condition.atypical_chief_complaint, condition.atypical_opening
+    complaint_rng = random.Random(seed ^ 0xCC)
+    chief_complaint, opening = complaint_rng.choice(complaints), complaint_rng.choice(openings)
+    # symptoms of the condition that the chief complaint itself states are present, even in an atypical case
+    stated = [t for t in lexical_match(chief_complaint) if isinstance(condition.history.get(t), float | int)]
+
     history: list[HistoryFact] = []
-    for topic in dict.fromkeys([*condition.history, *workup.history, *extra_history]):
+    for topic in dict.fromkeys([*condition.history, *workup.history, *extra_history, *stated]):
         spec = condition.history.get(topic)
         values = history_topics()[topic].get("values")
-        if spec is None:
+        if topic in stated and not isinstance(spec, dict):
+            value = True
+        elif spec is None:
             if values is None:
                 value: bool | str = rng.random() < NOISE
             elif "none" in values:
@@ -143,6 +159,7 @@ def build_case(
             value = spec.value if spec.value is not None else _value(rng, *spec.range)
             labs[test] = catalog.lab_result(test, value, sex)
     _couple(labs, set(condition.labs), sex, random.Random(seed ^ 0xC0DE))
+    distractor_notes = _distract(condition, look_alikes, history, labs, sex, random.Random(seed ^ 0xD157))
     imaging: dict[str, ImagingReport] = {}
     for study, reports in condition.imaging.items():
         options = {**reports, "": max(0.0, 1.0 - sum(reports.values()))}
@@ -185,17 +202,20 @@ def build_case(
     presentation = Presentation(
         age=age,
         sex=sex,
-        chief_complaint=rng.choice(condition.chief_complaint),
+        chief_complaint=chief_complaint,
         vitals=vitals,
         setting=condition.setting,
-        opening_statement=rng.choice(condition.opening),
+        opening_statement=opening,
     )
     rationale = " ".join(
         [
             f"Diagnosis: {condition.name} (ICD-10-CM {condition.icd10}).",
             condition.rationale,
             *variant_notes,
-            "Atypical presentation: some typical features are absent." if atypical else "",
+            ("Atypical presentation: some typical features are absent"
+             + (f" and the chief complaint ({presentation.chief_complaint}) is not the usual one." if complaints is condition.atypical_chief_complaint else ".")
+             if atypical else ""),
+            *distractor_notes,
         ]
     ).strip()
     return Task(
@@ -232,6 +252,48 @@ def _couple(labs: dict[str, Any], specified: set[str], sex: str, rng: random.Ran
     if "serum_osmolality" in specified and {"sodium", "glucose", "bun"} <= set(labs):
         calculated = 2 * value("sodium") + value("glucose") / 18 + value("bun") / 2.8
         labs["serum_osmolality"] = catalog.lab_result("serum_osmolality", calculated + rng.uniform(0, 6), sex)
+
+
+def _distract(
+    condition: Condition, look_alikes: Sequence[Condition], history: list[HistoryFact], labs: dict[str, Any],
+    sex: str, rng: random.Random,
+) -> list[str]:
+    """Give a share of cases one (rarely two) distractors: a symptom that a look-alike condition usually
+    has and this one seldom does, or a mild abnormality of a nonspecific test that a look-alike raises.
+    Returns the rationale's notes on them."""
+    if not look_alikes or rng.random() >= DISTRACTOR_RATE:
+        return []
+    facts = {f.topic: i for i, f in enumerate(history)}
+    symptoms = sorted({
+        t for other in look_alikes for t, p in other.history.items()
+        if not isinstance(p, dict) and p >= 0.5 and history_topics()[t].get("values") is None
+        and not isinstance(condition.history.get(t), dict) and float(condition.history.get(t, 0.0)) <= 0.3
+    })
+    tests = sorted({
+        (t, "high" if catalog.lab_result(t, (spec.range[0] + spec.range[1]) / 2, sex).flag == "high" else "low")
+        for other in look_alikes for t, spec in other.labs.items()
+        if t in NONSPECIFIC_LABS and spec.p >= 0.5 and spec.range and t not in condition.labs and t not in labs
+    })
+    options = [("symptom", t) for t in symptoms] + [("lab", t) for t in tests]
+    notes = []
+    for _ in range(2 if rng.random() < 0.25 else 1):
+        if not options:
+            break
+        kind, item = options.pop(rng.randrange(len(options)))
+        if kind == "symptom":
+            fact = _fact(rng, item, True)
+            if item in facts:
+                history[facts[item]] = fact
+            else:
+                history.append(fact)
+            notes.append(f"Distractor: the patient reports {item.replace('_', ' ')}, which does not point to this diagnosis.")
+        else:
+            test, direction = item
+            spec = {**catalog.labs()[test], **catalog.labs()[test].get("by_sex", {}).get(sex, {})}
+            value = spec["high"] * rng.uniform(1.05, 1.4) if direction == "high" else spec["low"] * rng.uniform(0.8, 0.95)
+            labs[test] = catalog.lab_result(test, value, sex)
+            notes.append(f"Distractor: an incidental, mildly {direction} {spec['name']} that does not point to this diagnosis.")
+    return notes
 
 
 def _fact(rng: random.Random, topic: str, value: bool | str) -> HistoryFact:

@@ -66,6 +66,8 @@ class Condition(_Model):
     complaint: str
     chief_complaint: list[str]
     opening: list[str]
+    atypical_chief_complaint: list[str] = Field(default_factory=list, description="how an atypical case may present instead")
+    atypical_opening: list[str] = Field(default_factory=list)
     setting: str = "emergency department"
     source: str
     age: tuple[int, int]
@@ -118,6 +120,8 @@ class Specialty(_Model):
         for c in self.conditions:
             where = f"{self.name}/{c.id}"
             _check(c.complaint in self.complaints, f"{where}: unknown complaint {c.complaint}")
+            _check(bool(c.atypical_chief_complaint) == bool(c.atypical_opening),
+                   f"{where}: an atypical chief complaint needs an atypical opening statement, and the reverse")
             for t, spec in {**c.history, **c.social}.items():
                 _check(t in topics, f"{where}: unknown history topic {t}")
                 if isinstance(spec, dict):

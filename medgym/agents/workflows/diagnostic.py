@@ -48,15 +48,22 @@ from medgym.tools import catalog
 from medgym.tools.calls import assistant_message as tool_message
 
 QUESTIONS_PER_TURN = 6
-CONFIRM_CANDIDATES = 3
-CONFIRM_ROUNDS = 2
-OFF_COMPLAINT_PRIOR = 0.1
+CONFIRM_CANDIDATES = 2
+CONFIRM_ROUNDS = 1
+OFF_COMPLAINT_PRIOR = 0.02
+ATYPICAL_COMPLAINT_PRIOR = 0.15  # a condition the textbook says can present this way, atypically
+# Textbook frequency words and the probability the clinician reads each as. It knows that a feature
+# is "usually" or "sometimes" present, not the simulator's exact numbers.
+FREQUENCY_BANDS = ((0.9, 0.9), (0.6, 0.75), (0.35, 0.5), (0.15, 0.25), (0.05, 0.1), (0.0, 0.03))
+OUTSIDE_TYPICAL_AGE = 0.2  # relative likelihood of an age outside the textbook range
+SEX_CERTAINTY = 0.7  # how far the clinician trusts "more common in men/women"
+VITAL_CERTAINTY = 0.8  # how far it trusts the typical vital signs of a condition
 # bounds on the merged work-up of several complaints
-MAX_TOPICS = 30
-MAX_SYSTEMS = 8
-MAX_LABS = 10
-MAX_IMAGING = 3
-MAX_TOOLS = 4
+MAX_TOPICS = 24
+MAX_SYSTEMS = 6
+MAX_LABS = 6
+MAX_IMAGING = 2
+MAX_TOOLS = 3
 _CHIEF = re.compile(r"Chief complaint: (.*)")
 _DEMOGRAPHICS = re.compile(r"(\d+)-year-old (male|female|man|woman)")
 _NUMBER = re.compile(r"[\d.]+")
@@ -69,7 +76,7 @@ class DiagnosticWorkup:
 
     def __init__(self, specialties: list[Specialty]) -> None:
         self.specialties = specialties
-        self.conditions: list[tuple[Specialty, Condition]] = [(s, c) for s in specialties for c in s.conditions]
+        self.conditions: list[tuple[Specialty, Condition]] = [(s, textbook(c)) for s in specialties for c in s.conditions]
         # what the knowledge says, keyed by what an observer sees (text), so specialties may share findings
         self.findings_by_system: dict[str, list[str]] = {}
         self._finding_p: list[dict[str, float]] = []
@@ -92,6 +99,11 @@ class DiagnosticWorkup:
             for name, m in s.comorbidities.items():
                 self.comorbidity_labs.setdefault(name, set()).update(m.labs)
         self._base = np.array([log(c.weight) for _, c in self.conditions])
+        # the complaints each condition can present with atypically (from its atypical chief complaints)
+        self._atypical = {
+            (c.id, s.name): {(sp.name, name) for cc in c.atypical_chief_complaint for sp, name, _ in self._matching_complaints(cc.lower(), fallback=False)}
+            for s, c in self.conditions
+        }
         self._memo: dict[tuple[Any, ...], np.ndarray] = {}
 
     # --- episode ----------------------------------------------------------------------------------
@@ -139,10 +151,10 @@ class DiagnosticWorkup:
 
     # --- planning ---------------------------------------------------------------------------------
 
-    def _matching_complaints(self, text: str) -> list[tuple[Specialty, str, Workup]]:
+    def _matching_complaints(self, text: str, fallback: bool = True) -> list[tuple[Specialty, str, Workup]]:
         matched = [(s, name, w) for s in self.specialties for name, w in s.complaints.items()
                    if any(k in text for k in w.keywords)]
-        if not matched:
+        if not matched and fallback:
             s = self.specialties[0]
             name, w = next(iter(s.complaints.items()))
             matched = [(s, name, w)]
@@ -203,12 +215,19 @@ class DiagnosticWorkup:
         if key not in self._memo:
             values = []
             for s, c in self.conditions:
-                lp = 0.0 if (s.name, c.complaint) in matched else log(OFF_COMPLAINT_PRIOR)
+                if (s.name, c.complaint) in matched:
+                    lp = 0.0
+                elif self._atypical[c.id, s.name] & matched:
+                    lp = log(ATYPICAL_COMPLAINT_PRIOR)
+                else:
+                    lp = log(OFF_COMPLAINT_PRIOR)
                 if self.age is not None:
                     lo, hi = c.age
-                    lp += log(1 / (hi - lo + 1)) if lo <= self.age <= hi else log(1e-4)
+                    # a textbook age range is typical, not a hard limit
+                    lp += log(1 / (hi - lo + 1)) + (0.0 if lo <= self.age <= hi else log(OUTSIDE_TYPICAL_AGE))
                 if self.sex is not None:
-                    lp += log(max(c.male if self.sex == "male" else 1 - c.male, 0.01))
+                    p_male = SEX_CERTAINTY * c.male + (1 - SEX_CERTAINTY) * 0.5  # "more common in men", not a ratio
+                    lp += log(max(p_male if self.sex == "male" else 1 - p_male, 0.01))
                 values.append(lp)
             self._memo[key] = np.array(values)
         return self._memo[key]
@@ -256,8 +275,9 @@ class DiagnosticWorkup:
             if impression is None:
                 return log(max(1.0 - sum(reports.values()), 0.02))
             return log(max(reports.get(impression, 0.0), 0.01))
-        if kind == "vital":
-            return log(vital_likelihood(c, *rest))
+        if kind == "vital":  # "usually febrile", not always: mix the condition's range with chance
+            name, band_ = rest
+            return log(VITAL_CERTAINTY * vital_likelihood(c, name, band_) + (1 - VITAL_CERTAINTY) / len(VITAL_BANDS[name]))
         if kind == "maneuver":
             return log(maneuver_likelihood(c, *rest))
         if kind == "orthostatic":
@@ -342,6 +362,33 @@ class DiagnosticWorkup:
             "spo2": numbers["spo2"][0],
         }
         self.vitals = {k: vital_band(k, v) for k, v in readings.items() if k in VITAL_BANDS}
+
+
+def band(p: float) -> float:
+    """A probability as the textbook frequency word it falls under (almost always ... rarely)."""
+    return next(value for low, value in FREQUENCY_BANDS if p >= low)
+
+
+def textbook(c: Condition) -> Condition:
+    """The condition as a textbook describes it: every feature frequency rounded to its frequency word."""
+
+    def values(spec: dict[str, float]) -> dict[str, float]:
+        banded = {k: band(v) for k, v in spec.items()}
+        total = sum(banded.values())
+        return {k: v / total for k, v in banded.items()}
+
+    update = {
+        "history": {t: values(v) if isinstance(v, dict) else band(v) for t, v in c.history.items()},
+        "social": {t: values(v) for t, v in c.social.items()},
+        "exam": {f: band(p) for f, p in c.exam.items()},
+        "maneuvers": {m: band(p) for m, p in c.maneuvers.items()},
+        "comorbidities": {m: band(p) for m, p in c.comorbidities.items()},
+        "labs": {t: spec.model_copy(update={"p": band(spec.p)}) for t, spec in c.labs.items()},
+        "prior": {t: spec.model_copy(update={"p": band(spec.p)}) for t, spec in c.prior.items()},
+        "imaging": {s: {r: band(p) for r, p in reports.items()} for s, reports in c.imaging.items()},
+        "orthostatic": None if c.orthostatic is None else band(c.orthostatic),
+    }
+    return c.model_copy(update=update)
 
 
 def merge_workups(workups: list[Workup]) -> Workup:

@@ -63,7 +63,7 @@ def _check_action(action: str, where: str) -> None:
 def complaint_history(condition: Condition) -> list[str]:
     """History topics of every complaint, in any specialty, that the condition's chief complaints name:
     what a clinician may ask such a patient, so the patient can answer it."""
-    texts = [cc.lower() for cc in condition.chief_complaint]
+    texts = [cc.lower() for cc in [*condition.chief_complaint, *condition.atypical_chief_complaint]]
     return [
         t
         for sp in specialties()
@@ -73,15 +73,31 @@ def complaint_history(condition: Condition) -> list[str]:
     ]
 
 
+def _matching(condition: Condition) -> set[tuple[str, str]]:
+    """The (specialty, complaint) work-ups that the condition's chief complaints name."""
+    texts = [cc.lower() for cc in [*condition.chief_complaint, *condition.atypical_chief_complaint]]
+    return {(sp.name, name) for sp in specialties() for name, w in sp.complaints.items()
+            if any(k in text for k in w.keywords for text in texts)}
+
+
+def look_alikes(specialty: Specialty, condition: Condition) -> list[Condition]:
+    """Other conditions that present with the same complaint (in any specialty)."""
+    mine = _matching(condition) | {(specialty.name, condition.complaint)}
+    return [c for sp in specialties() for c in sp.conditions
+            if c is not condition and (sp.name, c.complaint) in mine]
+
+
 def generate(seed: int) -> list[Task]:
     tasks = []
     for specialty in specialties():
         for condition in specialty.conditions:
             extra = complaint_history(condition)
+            similar = look_alikes(specialty, condition)
             for i in range(CASES_PER_CONDITION):
                 case_seed = stable_seed(seed, NAME, specialty.name, condition.id, i)
                 task_type = choose(random.Random(case_seed ^ 0x5EED), TASK_MIX)
-                tasks.append(build_case(specialty, condition, task_type, i, case_seed, NAME, extra_history=extra))
+                tasks.append(build_case(specialty, condition, task_type, i, case_seed, NAME,
+                                        extra_history=extra, look_alikes=similar))
     return tasks
 
 
