@@ -25,8 +25,9 @@ from medgym.tasks.schema import (
 )
 from medgym.tools import catalog
 
-ATYPICAL_RATE = 0.15  # share of cases that present atypically
+ATYPICAL_RATE = 0.2  # share of cases that present atypically
 ATYPICAL_DROP = 0.5  # chance that an atypical case lacks each typical symptom or sign
+UNSURE_RATE = 0.3  # share of symptoms the patient cannot say yes or no to ("I'm not sure")
 DISTRACTOR_RATE = 0.35  # share of cases with a distractor: a nonspecific feature typical of a look-alike condition
 # results that many conditions move a little, so a mild abnormality of one can be incidental
 NONSPECIFIC_LABS = ("wbc", "crp", "esr", "glucose", "bun", "d_dimer", "ldh", "alkaline_phosphatase", "platelets", "hemoglobin")
@@ -118,7 +119,10 @@ def build_case(
     stated = [t for t in lexical_match(chief_complaint) if isinstance(condition.history.get(t), float | int)]
 
     history: list[HistoryFact] = []
+    unsure = random.Random(seed ^ 0x5A7E)
     for topic in dict.fromkeys([*condition.history, *workup.history, *extra_history, *stated]):
+        if topic not in stated and topic != "onset" and unsure.random() < UNSURE_RATE:
+            continue  # the patient is not sure about this one
         spec = condition.history.get(topic)
         values = history_topics()[topic].get("values")
         if topic in stated and not isinstance(spec, dict):

@@ -48,9 +48,10 @@ from medgym.tools import catalog
 from medgym.tools.calls import assistant_message as tool_message
 
 QUESTIONS_PER_TURN = 6
-CONFIRM_CANDIDATES = 2
+CONFIRM_CANDIDATES = 1
 CONFIRM_ROUNDS = 1
 OFF_COMPLAINT_PRIOR = 0.02
+CLOSE_AT = 0.9  # submit without confirmatory tests when the leading diagnosis is this probable
 ATYPICAL_COMPLAINT_PRIOR = 0.15  # a condition the textbook says can present this way, atypically
 # Textbook frequency words and the probability the clinician reads each as. It knows that a feature
 # is "usually" or "sometimes" present, not the simulator's exact numbers.
@@ -59,11 +60,11 @@ OUTSIDE_TYPICAL_AGE = 0.2  # relative likelihood of an age outside the textbook 
 SEX_CERTAINTY = 0.7  # how far the clinician trusts "more common in men/women"
 VITAL_CERTAINTY = 0.8  # how far it trusts the typical vital signs of a condition
 # bounds on the merged work-up of several complaints
-MAX_TOPICS = 24
+MAX_TOPICS = 12
 MAX_SYSTEMS = 6
-MAX_LABS = 6
-MAX_IMAGING = 2
-MAX_TOOLS = 3
+MAX_LABS = 3
+MAX_IMAGING = 1
+MAX_TOOLS = 2
 _CHIEF = re.compile(r"Chief complaint: (.*)")
 _DEMOGRAPHICS = re.compile(r"(\d+)-year-old (male|female|man|woman)")
 _NUMBER = re.compile(r"[\d.]+")
@@ -118,6 +119,7 @@ class DiagnosticWorkup:
         self.matched = self._matching_complaints(self.complaint_text)
         self.workup = merge_workups([w for _, _, w in self.matched])
         self.final_tool = info["final_tool"]
+        self.workup_task = "essential tests count" in opening  # the instructions ask for the required work-up
         self.offered = {t["function"]["name"] for t in info.get("tools", [])}
         self.history: dict[str, bool | str] = {}
         self.examined: dict[str, str] = {}
@@ -139,6 +141,8 @@ class DiagnosticWorkup:
             return self._send(self.plan.popleft())
         while self._rounds < CONFIRM_ROUNDS:
             self._rounds += 1
+            if self.confidence() >= CLOSE_AT and not self.workup_task:
+                break  # confident enough: no (further) confirmatory tests
             orders = self._confirmatory_orders(CONFIRM_CANDIDATES if self._rounds == 1 else 1)
             if orders:
                 return self._send(orders)
@@ -202,6 +206,12 @@ class DiagnosticWorkup:
         return "submit_diagnosis", {"diagnosis": condition.name, "icd10_code": condition.icd10}
 
     # --- reasoning ---------------------------------------------------------------------------------
+
+    def confidence(self) -> float:
+        """The posterior probability of the leading diagnosis."""
+        scores = np.array([score for _, _, score in self.differential()])
+        weights = np.exp(scores - scores[0])
+        return float(weights[0] / weights.sum())
 
     def differential(self) -> list[tuple[Specialty, Condition, float]]:
         """Conditions ranked by log posterior given everything observed."""
@@ -392,16 +402,14 @@ def textbook(c: Condition) -> Condition:
 
 
 def merge_workups(workups: list[Workup]) -> Workup:
-    """One work-up from several complaints' work-ups: the union, the items most of them share first,
-    bounded so that a complaint named in many specialties does not mean ordering everything."""
+    """The initial work-up for one or several complaints: the union, the items most of them share first,
+    bounded (a first round of basic tests; targeted tests follow for the leading hypotheses)."""
 
     def ranked(lists: list[list[str]], limit: int) -> list[str]:
         counts = Counter(x for items in lists for x in dict.fromkeys(items))
         first = list(dict.fromkeys(x for items in lists for x in items))
         return sorted(first, key=lambda x: (-counts[x], first.index(x)))[:limit]
 
-    if len(workups) == 1:
-        return workups[0]
     return Workup(
         keywords=[k for w in workups for k in w.keywords],
         history=ranked([w.history for w in workups], MAX_TOPICS),
