@@ -55,7 +55,7 @@ CLOSE_AT = 0.9  # submit without confirmatory tests when the leading diagnosis i
 ATYPICAL_COMPLAINT_PRIOR = 0.15  # a condition the textbook says can present this way, atypically
 # Textbook frequency words and the probability the clinician reads each as. It knows that a feature
 # is "usually" or "sometimes" present, not the simulator's exact numbers.
-FREQUENCY_BANDS = ((0.9, 0.9), (0.6, 0.75), (0.35, 0.5), (0.15, 0.25), (0.05, 0.1), (0.0, 0.03))
+FREQUENCY_BANDS = ((0.6, 0.8), (0.2, 0.4), (0.0, 0.05))
 OUTSIDE_TYPICAL_AGE = 0.2  # relative likelihood of an age outside the textbook range
 SEX_CERTAINTY = 0.7  # how far the clinician trusts "more common in men/women"
 VITAL_CERTAINTY = 0.8  # how far it trusts the typical vital signs of a condition
