@@ -88,6 +88,7 @@ class Condition(_Model):
     management: list[str] = Field(default_factory=list)
     contraindicated: list[str] = Field(default_factory=list)
     variants: list[dict[str, Any]] = Field(default_factory=list)
+    risk_scores: list[str] = Field(default_factory=list, description="calculator tools that risk-stratification tasks use")
     rationale: str
     heldout: bool = False
 

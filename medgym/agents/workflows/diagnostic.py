@@ -66,6 +66,7 @@ MAX_LABS = 3
 MAX_IMAGING = 1
 MAX_TOOLS = 2
 _CHIEF = re.compile(r"Chief complaint: (.*)")
+_CALCULATOR = re.compile(r"with (calculate_\w+)")
 _DEMOGRAPHICS = re.compile(r"(\d+)-year-old (male|female|man|woman)")
 _NUMBER = re.compile(r"[\d.]+")
 
@@ -120,6 +121,11 @@ class DiagnosticWorkup:
         self.workup = merge_workups([w for _, _, w in self.matched])
         self.final_tool = info["final_tool"]
         self.workup_task = "essential tests count" in opening  # the instructions ask for the required work-up
+        calculator = _CALCULATOR.search(opening)
+        self.score = _risk_score(calculator.group(1)) if calculator else None  # a risk-stratification task
+        self.score_result: dict[str, Any] | None = None
+        self.values: dict[str, float | str] = {}
+        self.vital_values: dict[str, float] = {}
         self.offered = {t["function"]["name"] for t in info.get("tools", [])}
         self.history: dict[str, bool | str] = {}
         self.examined: dict[str, str] = {}
@@ -139,6 +145,8 @@ class DiagnosticWorkup:
         self.observe(info)
         if self.plan:
             return self._send(self.plan.popleft())
+        if self.score is not None:
+            return self._risk_step()
         while self._rounds < CONFIRM_ROUNDS:
             self._rounds += 1
             if self.confidence() >= CLOSE_AT and not self.workup_task:
@@ -147,6 +155,16 @@ class DiagnosticWorkup:
             if orders:
                 return self._send(orders)
         return tool_message(self._submission())
+
+    def _risk_step(self) -> Action:
+        """Compute the task's score from the findings gathered, then submit it."""
+        if self.score_result is None:
+            self.score_result = {}
+            return tool_message((self.score.tool, self.score.arguments(_Observed(self))))
+        from medgym.domains.clinical_diagnosis.risk import answer_text
+
+        value = self.score_result.get(self.score.answer_key)
+        return tool_message(("submit_answer", {"answer": answer_text(value) if isinstance(value, int | float) else "unknown"}))
 
     def _send(self, calls: list[Call]) -> Action:
         for name, args in calls:
@@ -177,6 +195,13 @@ class DiagnosticWorkup:
         turns.append(tests)
         if w.imaging:
             turns.append([("order_imaging", {"study": s}) for s in w.imaging])
+        if self.score is not None:  # what the score needs, if the work-up did not already gather it
+            planned = {_action_key(*c) for t in turns for c in t} | {f"ask_patient:{t}" for t in topics}
+            needs = [a for a in self.score.needs if a not in planned]
+            asked = [a.partition(":")[2] for a in needs if a.startswith("ask_patient:")]
+            turns.append([("ask_patient", {"question": history_topics()[t]["questions"][0]}) for t in asked]
+                         + [_call(a) for a in needs if not a.startswith("ask_patient:")])
+            self._asked.extend(asked)
         return [t for t in turns if t]
 
     def _confirmatory_orders(self, candidates: int) -> list[Call]:
@@ -330,6 +355,7 @@ class DiagnosticWorkup:
             "perform_bedside_maneuver": lambda c: self.maneuvers.__setitem__(c["maneuver"], c["result"] == "positive"),
             "measure_orthostatic_vitals": self._read_orthostatic,
             "review_prior_results": lambda c: self.prior.update({r["test"]: r["flag"] for r in c["prior_results"]}),
+            **({self.score.tool: lambda c: setattr(self, "score_result", c)} if self.score is not None else {}),
         }
 
     def _read_answer(self, content: dict[str, Any]) -> None:
@@ -343,6 +369,7 @@ class DiagnosticWorkup:
     def _read_lab(self, content: dict[str, Any]) -> None:
         for result in content.get("results", [content]):
             self.labs[result["test"]] = result["flag"]
+            self.values[result["test"]] = result["value"]
             self.done.add(f"order_lab:{result['test']}")
 
     def _read_study(self, content: dict[str, Any]) -> None:
@@ -371,6 +398,7 @@ class DiagnosticWorkup:
             "temperature_c": numbers["temperature"][0],
             "spo2": numbers["spo2"][0],
         }
+        self.vital_values = {**readings, "diastolic_bp": numbers["blood_pressure"][1]}
         self.vitals = {k: vital_band(k, v) for k, v in readings.items() if k in VITAL_BANDS}
 
 
@@ -399,6 +427,35 @@ def textbook(c: Condition) -> Condition:
         "orthostatic": None if c.orthostatic is None else band(c.orthostatic),
     }
     return c.model_copy(update=update)
+
+
+class _Observed:
+    """The findings a risk score reads, as the scripted clinician observed them (see clinical_diagnosis.risk)."""
+
+    def __init__(self, w: DiagnosticWorkup) -> None:
+        self.w, self.age, self.sex = w, w.age, w.sex
+        self.vitals = {"temperature_c": w.vital_values.get("temperature_c", 37.0), **w.vital_values}
+
+    def lab(self, test: str) -> float | str | None:
+        return self.w.values.get(test)
+
+    def symptom(self, topic: str) -> bool | None:
+        value = self.w.history.get(topic)
+        return value if isinstance(value, bool) else None
+
+    def exam(self, system: str) -> str:
+        return self.w.examined.get(system, "")
+
+    def has_history(self, *words: str) -> bool:
+        text = " ".join(self.w.pmh or ()).lower()
+        return any(word in text for word in words)
+
+
+def _risk_score(tool: str) -> Any:
+    """The risk score a calculator tool stands for (None for a calculator without a task definition)."""
+    from medgym.domains.clinical_diagnosis.risk import SCORES
+
+    return SCORES.get(tool)
 
 
 def merge_workups(workups: list[Workup]) -> Workup:

@@ -12,7 +12,7 @@ from typing import Any
 
 from medgym.domains import Domain, register_domain
 from medgym.domains.casebuilder import build_case
-from medgym.domains.clinical_diagnosis import tools
+from medgym.domains.clinical_diagnosis import risk, tools
 from medgym.domains.conditions import Condition, Specialty, choose, load_specialty
 from medgym.encounter import stable_seed
 from medgym.tasks.schema import Task
@@ -20,6 +20,7 @@ from medgym.tasks.schema import Task
 NAME = "clinical_diagnosis"
 CASES_PER_CONDITION = 20
 TASK_MIX = {"diagnosis": 0.55, "workup": 0.2, "management": 0.25}
+RISK_TASK_MIX = {"diagnosis": 0.45, "workup": 0.15, "management": 0.2, "risk_stratification": 0.2}  # a condition with a score
 
 
 @cache
@@ -38,6 +39,9 @@ def _check_bedside(sp: Specialty) -> None:
         unknown = set(c.maneuvers) - set(library["maneuvers"])
         if unknown:
             raise ValueError(f"{sp.name}/{c.id}: unknown bedside maneuver(s) {sorted(unknown)}; see bedside.yaml")
+        unknown = set(c.risk_scores) - set(risk.SCORES)
+        if unknown:
+            raise ValueError(f"{sp.name}/{c.id}: no risk score for {sorted(unknown)}; the scores are {', '.join(risk.SCORES)}")
         for test in c.confirm:
             if test.startswith("tool:"):
                 _check_action(test[5:], f"{sp.name}/{c.id}")
@@ -95,10 +99,90 @@ def generate(seed: int) -> list[Task]:
             similar = look_alikes(specialty, condition)
             for i in range(CASES_PER_CONDITION):
                 case_seed = stable_seed(seed, NAME, specialty.name, condition.id, i)
-                task_type = choose(random.Random(case_seed ^ 0x5EED), TASK_MIX)
-                tasks.append(build_case(specialty, condition, task_type, i, case_seed, NAME,
-                                        extra_history=extra, look_alikes=similar))
+                task_rng = random.Random(case_seed ^ 0x5EED)
+                task_type = choose(task_rng, RISK_TASK_MIX if condition.risk_scores else TASK_MIX)
+                base_type = "diagnosis" if task_type == "risk_stratification" else task_type
+                task = build_case(specialty, condition, base_type, i, case_seed, NAME, extra_history=extra, look_alikes=similar)
+                if task_type == "risk_stratification":
+                    task = risk_task(task, risk.SCORES[task_rng.choice(condition.risk_scores)])
+                tasks.append(task)
     return tasks
+
+
+class _ChartFindings:
+    """A case's findings as a score reads them, taken through the tools (what an agent would see)."""
+
+    def __init__(self, task: Task) -> None:
+        from medgym.encounter import Encounter
+
+        self.task, self.case = task, Encounter(task)
+        p = task.presentation
+        self.age, self.sex = p.age, p.sex
+        self.vitals = {k: float(getattr(p.vitals, k)) for k in ("heart_rate", "systolic_bp", "diastolic_bp",
+                                                                 "respiratory_rate", "temperature_c", "spo2")}
+
+    def lab(self, test: str) -> float | str | None:
+        from medgym.tools import call_tool
+
+        return call_tool("order_lab", {"test": test}, self.case)["value"]
+
+    def symptom(self, topic: str) -> bool | None:
+        facts = {f.topic: f.value for f in self.task.chart.history}
+        value = facts.get(topic)
+        return value if isinstance(value, bool) else None
+
+    def exam(self, system: str) -> str:
+        from medgym.tools import call_tool
+
+        return call_tool("examine", {"system": system}, self.case)["findings"]
+
+    def has_history(self, *words: str) -> bool:
+        text = " ".join(self.task.chart.past_medical_history).lower()
+        return any(w in text for w in words)
+
+
+def risk_task(task: Task, score: risk.RiskScore) -> Task:
+    """Turn a case into a risk-stratification task: the answer is `score` computed from the case's own findings.
+
+    The chart is completed with whatever the score needs (a normal result for a test the case does not
+    set, a pertinent negative for a symptom the patient could not say), so the answer is determined."""
+    from medgym.domains.casebuilder import call_for
+    from medgym.encounter import Encounter
+    from medgym.patient.matching import topics
+    from medgym.tasks.schema import HistoryFact, ToolCall
+    from medgym.tools import call_tool, catalog
+
+    task = task.model_copy(deep=True)
+    chart, sex = task.chart, task.presentation.sex
+    case = Encounter(task)
+    for test in score.labs:
+        if test not in chart.labs:
+            chart.labs[test] = catalog.normal_lab(test, sex, case.rng(test))
+    known = {f.topic for f in chart.history}
+    for topic in score.topics:
+        if topic not in known:
+            spec = topics()[topic]
+            chart.history.append(HistoryFact(topic=topic, value=False, answer=spec["absent"][0], category=spec["category"]))
+    arguments = score.arguments(_ChartFindings(task))
+    result = call_tool(score.tool, arguments)
+    answer = risk.answer_text(result[score.answer_key])
+    calls = [ToolCall(name="read_vitals")]
+    for action in score.needs:
+        name, _, key = action.partition(":")
+        if name == "ask_patient":
+            calls.append(ToolCall(name=name, arguments={"question": topics()[key]["questions"][0]}))
+        elif action != "read_vitals":
+            calls.append(call_for(action))
+    calls += [ToolCall(name=score.tool, arguments=arguments), ToolCall(name="submit_answer", arguments={"answer": answer})]
+    task.task_type = "risk_stratification"
+    task.instructions = risk.instructions(score)
+    task.truth = task.truth.model_copy(update={
+        "final_tool": "submit_answer", "answer": answer,
+        "accepted_answers": [f"{answer} {score.unit}", f"{score.name} {answer}", f"{score.name} {answer} {score.unit}"],
+        "required_actions": [a for a in score.needs if a != "read_vitals"] + [score.tool],
+        "demonstration": calls})
+    task.rationale = f"{task.rationale} {score.name}: {answer} {score.unit} ({score.tool} with {arguments})."
+    return task
 
 
 def knowledge() -> list[dict[str, Any]]:
