@@ -109,7 +109,7 @@ def generate(seed: int) -> list[Task]:
     return tasks
 
 
-class _ChartFindings:
+class ChartFindings:
     """A case's findings as a score reads them, taken through the tools (what an agent would see)."""
 
     def __init__(self, task: Task) -> None:
@@ -163,7 +163,7 @@ def risk_task(task: Task, score: risk.RiskScore) -> Task:
         if topic not in known:
             spec = topics()[topic]
             chart.history.append(HistoryFact(topic=topic, value=False, answer=spec["absent"][0], category=spec["category"]))
-    arguments = score.arguments(_ChartFindings(task))
+    arguments = score.arguments(ChartFindings(task))
     result = call_tool(score.tool, arguments)
     answer = risk.answer_text(result[score.answer_key])
     calls = [ToolCall(name="read_vitals")]
