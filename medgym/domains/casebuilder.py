@@ -92,6 +92,7 @@ def build_case(
     carries a nonspecific feature typical of one of them (a distractor).
     """
     rng = random.Random(seed)
+    triggers = {t for v in condition.variants for t in v.get("history", {})}  # what decides a variant's management
     condition, variant_notes = _apply_variant(condition, rng)
     workup = specialty.complaints[condition.complaint]
     atypical = rng.random() < ATYPICAL_RATE
@@ -121,7 +122,7 @@ def build_case(
     history: list[HistoryFact] = []
     unsure = random.Random(seed ^ 0x5A7E)
     for topic in dict.fromkeys([*condition.history, *workup.history, *extra_history, *stated]):
-        if topic not in stated and topic != "onset" and unsure.random() < UNSURE_RATE:
+        if topic not in stated and topic not in triggers and topic != "onset" and unsure.random() < UNSURE_RATE:
             continue  # the patient is not sure about this one
         spec = condition.history.get(topic)
         values = history_topics()[topic].get("values")
