@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from medgym.domains.conditions import ORTHOSTATIC_BASE, NOISE, Condition, Specialty, answer_for, choose
@@ -81,15 +81,16 @@ def build_case(
     index: int,
     seed: int,
     domain: str,
-    extra_history: Sequence[str] = (),
+    extra_history: Sequence[str] | Callable[[str], Sequence[str]] = (),
     look_alikes: Sequence[Condition] = (),
 ) -> Task:
     """One case of `condition`, fully determined by `seed`.
 
     `extra_history`: further topics the patient can answer (as pertinent negatives unless the
     condition specifies them), e.g. those a clinician asks about for the same complaint in
-    other specialties. `look_alikes`: conditions that present the same way; a share of cases
-    carries a nonspecific feature typical of one of them (a distractor).
+    other specialties; a function of the chief complaint, or a fixed list. `look_alikes`:
+    conditions that present the same way; a share of cases carries a nonspecific feature
+    typical of one of them (a distractor).
     """
     rng = random.Random(seed)
     triggers = {t for v in condition.variants for t in v.get("history", {})}  # what decides a variant's management
@@ -119,6 +120,8 @@ def build_case(
     # symptoms of the condition that the chief complaint itself states are present, even in an atypical case
     stated = [t for t in lexical_match(chief_complaint) if isinstance(condition.history.get(t), float | int)]
 
+    if callable(extra_history):
+        extra_history = extra_history(chief_complaint)
     history: list[HistoryFact] = []
     unsure = random.Random(seed ^ 0x5A7E)
     for topic in dict.fromkeys([*condition.history, *workup.history, *extra_history, *stated]):
@@ -374,12 +377,13 @@ def _bedside(
         (rng.randint(20, 40), rng.randint(10, 20), rng.randint(12, 32)) if orthostatic
         else (rng.randint(-6, 8), rng.randint(-5, 4), rng.randint(2, 12))
     )
-    extra["orthostatic"] = {
-        "positive": orthostatic,
-        "supine": {"heart_rate": vitals.heart_rate, "systolic_bp": vitals.systolic_bp, "diastolic_bp": vitals.diastolic_bp},
-        "standing": {"heart_rate": vitals.heart_rate + hr_rise, "systolic_bp": vitals.systolic_bp - sbp_drop,
-                     "diastolic_bp": vitals.diastolic_bp - dbp_drop},
-    }
+    if condition.orthostatic is not None or orthostatic:  # otherwise the tool reports an unremarkable response
+        extra["orthostatic"] = {
+            "positive": orthostatic,
+            "supine": {"heart_rate": vitals.heart_rate, "systolic_bp": vitals.systolic_bp, "diastolic_bp": vitals.diastolic_bp},
+            "standing": {"heart_rate": vitals.heart_rate + hr_rise, "systolic_bp": vitals.systolic_bp - sbp_drop,
+                         "diastolic_bp": vitals.diastolic_bp - dbp_drop},
+        }
     prior = []
     for name in pmh:
         for test, (low, high) in specialty.comorbidities[name].labs.items():

@@ -64,17 +64,11 @@ def _check_action(action: str, where: str) -> None:
             raise ValueError(f"{where}: {arg!r} is not an option of {name} ({', '.join(options)})")
 
 
-def complaint_history(condition: Condition) -> list[str]:
-    """History topics of every complaint, in any specialty, that the condition's chief complaints name:
+def complaint_history(chief_complaint: str) -> list[str]:
+    """History topics of every complaint, in any specialty, that a chief complaint names:
     what a clinician may ask such a patient, so the patient can answer it."""
-    texts = [cc.lower() for cc in [*condition.chief_complaint, *condition.atypical_chief_complaint]]
-    return [
-        t
-        for sp in specialties()
-        for w in sp.complaints.values()
-        if any(k in text for k in w.keywords for text in texts)
-        for t in w.history
-    ]
+    text = chief_complaint.lower()
+    return [t for sp in specialties() for w in sp.complaints.values() if any(k in text for k in w.keywords) for t in w.history]
 
 
 def _matching(condition: Condition) -> set[tuple[str, str]]:
@@ -95,14 +89,13 @@ def generate(seed: int) -> list[Task]:
     tasks = []
     for specialty in specialties():
         for condition in specialty.conditions:
-            extra = complaint_history(condition)
             similar = look_alikes(specialty, condition)
             for i in range(CASES_PER_CONDITION):
                 case_seed = stable_seed(seed, NAME, specialty.name, condition.id, i)
                 task_rng = random.Random(case_seed ^ 0x5EED)
                 task_type = choose(task_rng, RISK_TASK_MIX if condition.risk_scores else TASK_MIX)
                 base_type = "diagnosis" if task_type == "risk_stratification" else task_type
-                task = build_case(specialty, condition, base_type, i, case_seed, NAME, extra_history=extra, look_alikes=similar)
+                task = build_case(specialty, condition, base_type, i, case_seed, NAME, extra_history=complaint_history, look_alikes=similar)
                 if task_type == "risk_stratification":
                     task = risk_task(task, risk.SCORES[task_rng.choice(condition.risk_scores)])
                 tasks.append(task)
