@@ -2,19 +2,21 @@
 
 It works only from what it observes: the presentation, the patient's answers,
 the chart's history, the examination and the results of the tests it orders.
-It reasons with the domain's clinical knowledge (the condition templates: how
-often each condition shows each finding), never with the task's answer:
+It reasons with the domain's clinical knowledge as a textbook states it (the
+condition templates with every frequency rounded to "usually", "sometimes" or
+"rarely", typical ages and vital signs as tendencies), never with the task's answer:
 
 1. it finds every presenting complaint, in any specialty, that the chief
-   complaint names, and merges their work-ups (history topics, examined
-   systems, tests, bedside tools), keeping what most of them share when the
-   union is large;
+   complaint names, and merges their work-ups into a first round (history,
+   examination, basic tests, bedside tools), keeping what most of them share;
 2. it weighs the differential over every condition of every specialty (naive
-   Bayes over the observed evidence, a lower prior for conditions that do not
-   usually present with this complaint);
-3. it orders the confirmatory tests of the leading candidates and the work-up
-   that guidelines require for the leading one, re-weighs, and
-4. submits the most probable condition (or its management plan).
+   Bayes over the observed evidence; conditions that present with this complaint
+   only atypically, or not at all, get a lower prior);
+3. unless it is already confident, it orders the confirmatory tests of the
+   leading diagnosis (and, for a work-up task, what guidelines require for it),
+   re-weighs, and
+4. submits the most probable condition (or its management plan), or, for a
+   risk-stratification task, the score computed from the findings it gathered.
 """
 
 from __future__ import annotations

@@ -1,6 +1,11 @@
 """clinical_diagnosis: history, exam, labs, imaging, diagnosis with ICD-10-CM code, first management.
 
-Each specialty is a YAML file of condition templates in `specialties/`.
+Each specialty is a YAML file of condition templates in `specialties/` (eight internal-medicine
+specialties); every task carries its specialty, and conditions marked `heldout` form the held-out
+split. Task types: diagnosis, workup, management, and risk_stratification for conditions with a
+published score (`risk.py`). The domain's own tools (bedside maneuvers, orthostatic vitals,
+point-of-care tests, procedures, biopsies, earlier results, consults, a reference look-up) are in
+`tools.py`, with their data in `bedside.yaml`.
 """
 
 from __future__ import annotations
