@@ -10,7 +10,7 @@ def run(policy, tasks):
     results = collections.defaultdict(list)
     for t in tasks:
         info, total, steps = play(env, policy, seed=0, options={"task_id": t.id})
-        results[(t.domain, t.task_type)].append(info["success"])
+        results[(t.domain, t.specialty, t.task_type)].append(info["success"])
     return results
 
 
@@ -22,10 +22,15 @@ def test_oracle_solves_every_task(tasks):
 
 def test_scripted_clinician_is_a_real_baseline(tasks):
     results = run(ScriptedPolicy(), tasks)
-    by_domain = collections.defaultdict(list)
-    for (domain, task_type), v in sorted(results.items()):
-        print(f"scripted {domain}/{task_type}: {sum(v) / len(v):.2f} of {len(v)}")
+    by_domain, by_specialty = collections.defaultdict(list), collections.defaultdict(list)
+    for (domain, specialty, task_type), v in sorted(results.items(), key=str):
+        print(f"scripted {domain}/{specialty or '-'}/{task_type}: {sum(v) / len(v):.2f} of {len(v)}")
         by_domain[domain] += v
+        if specialty:
+            by_specialty[domain, specialty] += v
+    for (domain, specialty), v in sorted(by_specialty.items()):
+        print(f"scripted {domain}/{specialty}: {sum(v) / len(v):.3f} of {len(v)}")
+        assert 0.7 <= sum(v) / len(v) < 1.0, (domain, specialty)
     for domain, v in by_domain.items():
         assert 0.7 <= sum(v) / len(v) < 1.0, domain
 

@@ -48,6 +48,7 @@ class Workup(_Model):
     labs: list[str] = Field(default_factory=list)
     imaging: list[str] = Field(default_factory=list)
     ecg: bool = False
+    tools: list[str] = Field(default_factory=list, description="other tool actions, as action keys, e.g. measure_orthostatic_vitals")
 
 
 class LabSpec(_Model):
@@ -65,6 +66,8 @@ class Condition(_Model):
     complaint: str
     chief_complaint: list[str]
     opening: list[str]
+    atypical_chief_complaint: list[str] = Field(default_factory=list, description="how an atypical case may present instead")
+    atypical_opening: list[str] = Field(default_factory=list)
     setting: str = "emergency department"
     source: str
     age: tuple[int, int]
@@ -77,11 +80,15 @@ class Condition(_Model):
     exam: dict[str, float] = Field(default_factory=dict)
     labs: dict[str, LabSpec] = Field(default_factory=dict)
     imaging: dict[str, dict[str, float]] = Field(default_factory=dict)
-    confirm: list[str] = Field(default_factory=list, description="tests that confirm it: lab:x, imaging:y, ecg")
+    maneuvers: dict[str, float] = Field(default_factory=dict, description="bedside maneuver -> P(positive)")
+    orthostatic: float | None = Field(None, description="P(orthostatic hypotension); None: the population rate")
+    prior: dict[str, LabSpec] = Field(default_factory=dict, description="earlier results on file (review_prior_results)")
+    confirm: list[str] = Field(default_factory=list, description="tests that confirm it: lab:x, imaging:y, ecg, tool:<action key>")
     required: list[str] = Field(default_factory=list)
     management: list[str] = Field(default_factory=list)
     contraindicated: list[str] = Field(default_factory=list)
     variants: list[dict[str, Any]] = Field(default_factory=list)
+    risk_scores: list[str] = Field(default_factory=list, description="calculator tools that risk-stratification tasks use")
     rationale: str
     heldout: bool = False
 
@@ -114,6 +121,8 @@ class Specialty(_Model):
         for c in self.conditions:
             where = f"{self.name}/{c.id}"
             _check(c.complaint in self.complaints, f"{where}: unknown complaint {c.complaint}")
+            _check(bool(c.atypical_chief_complaint) == bool(c.atypical_opening),
+                   f"{where}: an atypical chief complaint needs an atypical opening statement, and the reverse")
             for t, spec in {**c.history, **c.social}.items():
                 _check(t in topics, f"{where}: unknown history topic {t}")
                 if isinstance(spec, dict):
@@ -121,8 +130,13 @@ class Specialty(_Model):
                     _check(set(spec) <= set(values), f"{where}: {t} values {set(spec) - set(values)} not in topics.yaml")
             for f in c.exam:
                 _check(f in self.findings, f"{where}: unknown finding {f}")
-            for lab in c.labs:
+            for lab in [*c.labs, *c.prior]:
                 _check(lab in catalog.labs(), f"{where}: unknown lab {lab}")
+            for test in c.confirm:
+                kind, _, key = test.partition(":")
+                _check(kind in ("lab", "imaging", "ecg", "tool"), f"{where}: confirm {test!r} is not lab:, imaging:, ecg or tool:")
+                _check(kind != "lab" or key in catalog.labs() or key in catalog.lab_panels(), f"{where}: confirm names unknown lab {key}")
+                _check(kind != "imaging" or key in catalog.studies(), f"{where}: confirm names unknown study {key}")
             for study, reports in c.imaging.items():
                 for r in reports:
                     _check(r in self.reports and self.reports[r].study == study, f"{where}: bad report {study}/{r}")
@@ -199,7 +213,10 @@ def history_likelihood(condition: Condition, topic: str, value: bool | str) -> f
     if spec is None:
         if isinstance(value, bool):
             return NOISE if value else 1 - NOISE
-        return 1.0 / max(len(history_topics()[topic].get("values", {})), 1)
+        values = history_topics()[topic].get("values", {})
+        if "none" in values:  # the generator answers "none" for a topic the condition does not specify
+            return 1 - NOISE if value == "none" else NOISE / max(len(values) - 1, 1)
+        return 1.0 / max(len(values), 1)
     if isinstance(spec, dict):
         return max(spec.get(str(value), 0.0), 0.02)
     p = float(spec)
@@ -211,10 +228,47 @@ def finding_likelihood(condition: Condition, finding: str, present: bool) -> flo
     return max(p if present else 1 - p, 0.02)
 
 
-def lab_likelihood(condition: Condition, test: str, abnormal: bool) -> float:
-    spec = condition.labs.get(test)
-    p = spec.p if spec else 0.03
-    return max(p if abnormal else 1 - p, 0.02)
+LAB_NOISE = 0.03  # chance that a test the condition does not affect comes back abnormal
+
+
+def lab_likelihood(condition: Condition, test: str, observed: bool | str) -> float:
+    """P(the test comes back `observed` | condition): a flag ("normal", "high", "low", "abnormal")
+    or, as a bool, abnormal or not."""
+    return _result_likelihood(condition.labs.get(test), test, observed)
+
+
+def prior_likelihood(condition: Condition, test: str, observed: bool | str) -> float:
+    """P(an earlier result on file for `test` is `observed` | condition)."""
+    return _result_likelihood(condition.prior.get(test), test, observed)
+
+
+def _result_likelihood(spec: LabSpec | None, test: str, observed: bool | str) -> float:
+    if isinstance(observed, bool):
+        p = spec.p if spec else LAB_NOISE
+        return max(p if observed else 1 - p, 0.02)
+    if spec is None:
+        return 1 - LAB_NOISE if observed == "normal" else LAB_NOISE
+    share = flag_shares(test, spec.range, spec.value).get(observed, 0.0)
+    return max(spec.p * share + (1 - spec.p) * (observed == "normal"), 0.02)
+
+
+@lru_cache(maxsize=None)
+def flag_shares(test: str, value_range: tuple[float, float] | None, value: str | None) -> dict[str, float]:
+    """How often a result drawn as the generator draws it (from `value_range`, or the fixed `value`)
+    gets each flag, averaged over the sexes."""
+    if value is not None:
+        values: list[float | str] = [value]
+    else:
+        low, high = value_range
+        log_scale = low > 0 and high / low > 10  # as casebuilder._value draws
+        qs = [(i + 0.5) / 20 for i in range(20)]
+        values = [math.exp(math.log(low) + q * (math.log(high) - math.log(low))) if log_scale else low + q * (high - low) for q in qs]
+    shares: dict[str, float] = {}
+    for sex in ("female", "male"):
+        for v in values:
+            flag = catalog.lab_result(test, v, sex).flag
+            shares[flag] = shares.get(flag, 0.0) + 1 / (2 * len(values))
+    return shares
 
 
 def report_likelihood(condition: Condition, study: str, report: str | None) -> float:
@@ -223,6 +277,26 @@ def report_likelihood(condition: Condition, study: str, report: str | None) -> f
     if report is None:
         return max(1.0 - sum(reports.values()), 0.02)
     return max(reports.get(report, 0.0), 0.01)
+
+
+MANEUVER_NOISE = 0.02
+ORTHOSTATIC_BASE = 0.05  # orthostatic hypotension in a condition that does not cause it
+
+
+def maneuver_likelihood(condition: Condition, maneuver: str, positive: bool) -> float:
+    p = condition.maneuvers.get(maneuver, MANEUVER_NOISE)
+    return max(p if positive else 1 - p, 0.02)
+
+
+def orthostatic_likelihood(condition: Condition, positive: bool) -> float:
+    p = ORTHOSTATIC_BASE if condition.orthostatic is None else condition.orthostatic
+    return max(p if positive else 1 - p, 0.02)
+
+
+def comorbidity_likelihood(condition: Condition, name: str, present: bool) -> float:
+    """P(the chart lists `name` in the past medical history | condition)."""
+    p = condition.comorbidities.get(name, 0.0)
+    return max(p if present else 1 - p, 0.02)
 
 
 def log(p: float) -> float:

@@ -136,6 +136,7 @@ def order_lab(test: str, case: Encounter) -> ToolOutput:
     """
     key = test.strip().lower()
     panels = catalog.lab_panels()
+    _check_via(key, [spec for t, spec in catalog.labs().items() if t == key or spec.get("panel") == key])
     if key in panels:
         tests = [t for t, spec in catalog.labs().items() if spec.get("panel") == key]
         results = [_lab(t, case) for t in tests]
@@ -143,6 +144,17 @@ def order_lab(test: str, case: Encounter) -> ToolOutput:
     if key not in catalog.labs():
         raise _unknown("lab test", test, [*catalog.labs(), *panels])
     return ToolOutput(_lab(key, case), [f"order_lab:{key}"])
+
+
+def _check_via(key: str, specs: list[dict[str, Any]]) -> None:
+    """A result that only a procedure yields (a catalog entry's `via`, e.g. CSF from a lumbar puncture)."""
+    from medgym.tools import get_tool
+
+    for spec in specs:
+        if spec.get("via"):
+            name, _, arg = spec["via"].partition(":")
+            args = f'{{"{get_tool(name).key_arg}": "{arg}"}}' if arg else "{}"
+            raise ToolError(f"{key!r} is not a test to order: it comes from a procedure. Call {name} with arguments {args}.")
 
 
 def _lab(test: str, case: Encounter) -> dict[str, Any]:
@@ -161,6 +173,7 @@ def order_imaging(study: str, case: Encounter) -> dict[str, Any]:
     key = study.strip().lower()
     if key not in catalog.studies():
         raise _unknown("imaging study", study, list(catalog.studies()))
+    _check_via(key, [catalog.studies()[key]])
     report = case.task.chart.imaging.get(key) or catalog.normal_imaging(key)
     return report.model_dump()
 
