@@ -184,6 +184,7 @@ class RolloutStats:
     forward_tokens: int = 0  # tokens fed through the model, padding included
     forward_calls: int = 0
     seconds: float = 0.0
+    peak_cache_bytes: int = 0  # largest KV cache held (keys + values of every layer)
 
     @property
     def tokens_per_second(self) -> float:
@@ -450,7 +451,11 @@ class RolloutEngine:
         )
         self.stats.forward_tokens += ids.numel()
         self.stats.forward_calls += 1
-        return out.logits[:, -1, :].float(), out.past_key_values, mask
+        cache = out.past_key_values
+        held = sum(x.numel() * x.element_size() for layer in cache.layers for x in (layer.keys, layer.values)
+                   if x is not None)
+        self.stats.peak_cache_bytes = max(self.stats.peak_cache_bytes, held)
+        return out.logits[:, -1, :].float(), cache, mask
 
     def _sample(self, logits: torch.Tensor, slots: list[_Slot], rows: list[int]) -> list[tuple[int, float]]:
         cfg = self.config
@@ -558,3 +563,36 @@ def to_trl(episodes: Sequence[EpisodeRollout]) -> dict[str, list[Any]]:
         "tool_calls": [e.tool_calls for e in episodes],
         "truncated": [e.truncated for e in episodes],
     }
+
+
+def opening_messages(task: Task, config: RolloutConfig = RolloutConfig()) -> list[dict[str, Any]]:
+    """The chat an episode of `task` opens with (system prompt and presentation), as the env sends it."""
+    env = _default_env(task, config)
+    _, info = env.reset(seed=0)
+    return info["messages"]
+
+
+def trl_rollout_func(
+    tokenizer: Any, tasks: Sequence[Task], config: RolloutConfig = RolloutConfig(), seed: int = 0
+) -> Callable[[list[Any], Any], dict[str, list[Any]]]:
+    """A `rollout_func` for TRL's `GRPOTrainer` that plays `tasks` with the model being trained.
+
+    The training dataset's `prompt` column holds `opening_messages(task)` (TRL repeats each
+    prompt `num_generations` times); each prompt is matched back to its task by the
+    presentation text, and every call uses a new seed derived from `seed` and the trainer's step.
+    """
+    by_opening = {opening_messages(t, config)[-1]["content"]: t for t in tasks}
+
+    def rollout_func(prompts: list[Any], trainer: Any) -> dict[str, list[Any]]:
+        chosen = []
+        for p in prompts:
+            text = p[-1]["content"] if isinstance(p, list) else p
+            if text not in by_opening:
+                raise KeyError("a prompt does not match any task's opening presentation; build the dataset "
+                               "prompts with medgym.rollout.opening_messages(task)")
+            chosen.append(by_opening[text])
+        engine = RolloutEngine(trainer.model, tokenizer, config)
+        step = int(getattr(getattr(trainer, "state", None), "global_step", 0))
+        return to_trl(engine.run(chosen, seed=stable_seed("grpo", seed, step) % 2**31))
+
+    return rollout_func
