@@ -29,9 +29,9 @@ def env():
 # --- a tiny policy model, built once per session with the real build (tokenizer, Llama config, TRL SFT) ---
 
 TINY_MODEL = {
-    "model.hidden_size": 96, "model.num_hidden_layers": 2, "model.num_attention_heads": 2,
-    "model.num_key_value_heads": 1, "model.intermediate_size": 192, "model.max_position_embeddings": 4096,
-    "tokenizer.vocab_size": 2048, "data.trajectories": 24, "sft.epochs": 4, "sft.learning_rate": 0.006,
+    "model.hidden_size": 128, "model.num_hidden_layers": 2, "model.num_attention_heads": 2,
+    "model.num_key_value_heads": 1, "model.intermediate_size": 256, "model.max_position_embeddings": 4096,
+    "tokenizer.vocab_size": 2048, "data.trajectories": 48, "sft.epochs": 4, "sft.learning_rate": 0.005,
 }
 
 

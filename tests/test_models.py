@@ -80,7 +80,7 @@ def test_build_saves_a_loadable_llama_with_report(tiny_model_dir, tiny_model_con
 
     info = build_info(tiny_model_dir)
     assert info["fingerprint"] == plan(tiny_model_config).fingerprint
-    assert info["data"]["trained"] == 24 and info["data"]["oracle_failed"] == []
+    assert info["data"]["trained"] == 48 and info["data"]["oracle_failed"] == []
     assert info["sft"]["steps"] > 0 and info["sft"]["train_loss"] > 0
     model = AutoModelForCausalLM.from_pretrained(tiny_model_dir)
     tok = AutoTokenizer.from_pretrained(tiny_model_dir)
@@ -132,7 +132,7 @@ def test_assistant_mask_covers_exactly_the_calls_and_end_of_turn(tiny_model, env
 def test_parse_response_reads_tool_calls(tiny_model):
     _, tok = tiny_model
     text = '<tool_call>{"name": "order_lab", "arguments": {"test": "d_dimer"}}</tool_call><|im_end|>'
-    parsed = tok.parse_response(tok(text, add_special_tokens=False)["input_ids"])
+    parsed = tok.parse_response(tok(text, add_special_tokens=False)["input_ids"], prefix="<|im_start|>assistant\n")
     assert parsed["tool_calls"][0]["function"] == {"name": "order_lab", "arguments": {"test": "d_dimer"}}
 
 

@@ -110,7 +110,7 @@ def build_default_model(
     timings: dict[str, float] = {}
     start = time.perf_counter()
     trajectories = oracle_trajectories(p.tasks, seed=config.seed, patient_matcher=config.data.patient_matcher,
-                                       progress=progress)
+                                       progress=progress, source=config.data.source)
     failed = [t.task_id for t in trajectories if not t.success]
     trajectories = [t for t in trajectories if t.success]
     timings["trajectories_s"] = round(time.perf_counter() - start, 1)

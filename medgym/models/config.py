@@ -33,6 +33,7 @@ class TokenizerConfig(_Section):
 class DataConfig(_Section):
     """Which oracle trajectories the warm start trains on."""
 
+    source: Literal["oracle", "scripted"] = "oracle"
     split: Literal["train", "val", "test", "heldout"] = "train"
     domains: tuple[str, ...] | None = None
     trajectories: int = Field(320, ge=1, description="episodes in total, balanced across domains and conditions")

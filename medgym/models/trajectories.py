@@ -68,11 +68,12 @@ def select_tasks(tasks: Sequence[Task], n: int, seed: int = 0, domains: Sequence
     return chosen[:n]
 
 
-def oracle_trajectory(env: Any, task: Task, seed: int = 0) -> Trajectory:
-    """Play `task` with the oracle in `env` and return the conversation up to its final assistant turn."""
+def oracle_trajectory(env: Any, task: Task, seed: int = 0, policy: Any = None) -> Trajectory:
+    """Play `task` with the oracle (or another `policy`) in `env` and return the conversation up to its
+    final assistant turn."""
     from medgym.agents import OraclePolicy
 
-    policy = OraclePolicy()
+    policy = policy or OraclePolicy()
     observation, info = env.reset(seed=seed, options={"task_id": task.id})
     tools = info["tools"]
     policy.reset(observation, info)
@@ -86,12 +87,22 @@ def oracle_trajectory(env: Any, task: Task, seed: int = 0) -> Trajectory:
 
 
 def oracle_trajectories(
-    tasks: Sequence[Task], seed: int = 0, patient_matcher: str = "lexical", progress: bool = True
+    tasks: Sequence[Task], seed: int = 0, patient_matcher: str = "lexical", progress: bool = True,
+    source: str = "oracle",
 ) -> list[Trajectory]:
-    """Oracle episodes for `tasks`, in order (the episode seed is `seed` for every task)."""
+    """Demonstration episodes for `tasks`, in order (the episode seed is `seed` for every task).
+
+    `source` "oracle" replays each task's ground-truth demonstration; "scripted" plays the scripted
+    clinician, whose choices depend only on what it has observed."""
+    from medgym.agents import OraclePolicy, ScriptedPolicy
     from medgym.env import EncounterEnv
 
     if not tasks:
         return []
+    policies = {"oracle": OraclePolicy, "scripted": ScriptedPolicy}
+    if source not in policies:
+        raise ValueError(f"unknown trajectory source {source!r}; choose one of {', '.join(policies)}")
+    policy = policies[source]()
     env = EncounterEnv(tasks=list(tasks), patient_matcher=patient_matcher, max_turns=64)
-    return [oracle_trajectory(env, t, seed) for t in tqdm(tasks, desc="oracle trajectories", disable=not progress)]
+    return [oracle_trajectory(env, t, seed, policy)
+            for t in tqdm(tasks, desc=f"{source} trajectories", disable=not progress)]
