@@ -6,6 +6,9 @@
     medgym play [--task ID]         play an encounter yourself in the terminal
     medgym play --agent scripted    watch an agent play (prints the transcript)
     medgym run                      the main job (see README)
+    medgym model build [--force]    build the default policy model (cached; see medgym/models/default.yaml)
+    medgym model eval               held-out tool-call validity, tool use and success vs the majority baseline
+    medgym model info               the default model's build report
 """
 
 from __future__ import annotations
@@ -79,9 +82,9 @@ def cmd_tools(args: argparse.Namespace) -> int:
 
 
 def make_policy(name: str):
-    from medgym.agents import HumanPolicy, OraclePolicy, ScriptedPolicy
+    from medgym.agents import HFPolicy, HumanPolicy, OraclePolicy, ScriptedPolicy
 
-    policies = {"human": HumanPolicy, "scripted": ScriptedPolicy, "oracle": OraclePolicy}
+    policies = {"human": HumanPolicy, "scripted": ScriptedPolicy, "oracle": OraclePolicy, "model": HFPolicy}
     if name not in policies:
         raise SystemExit(f"unknown agent {name!r}; choose one of {', '.join(policies)}")
     return policies[name]()
@@ -140,6 +143,53 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- the default model -----------------------------------------------------------------------------
+
+
+def cmd_model(args: argparse.Namespace) -> int:
+    from medgym.models import BuildConfig, build_default_model, build_info, default_model_dir, is_current
+
+    out = args.out or default_model_dir()
+    if args.action == "info":
+        info = build_info(out)
+        if info is None:
+            print(f"no built model at {out}; run `medgym model build`", file=sys.stderr)
+            return 1
+        info["data"].pop("task_ids", None)
+        print(json.dumps(info, indent=2))
+        return 0
+    if args.action == "eval":
+        return _model_eval(args, out)
+    overrides = {k: v for k, v in {
+        "data.trajectories": args.trajectories, "sft.epochs": args.epochs,
+        "data.domains": args.domains.split(",") if args.domains else None,
+    }.items() if v is not None}
+    config = BuildConfig.load(args.config, **overrides)
+    start = time.perf_counter()
+    current = not args.force and is_current(out, config)
+    path = build_default_model(config, out_dir=out, force=args.force, progress=not args.quiet)
+    info = build_info(path) or {}
+    print(f"{'up to date' if current else 'built'}: {path} ({info.get('parameters', 0) / 1e6:.1f}M parameters, "
+          f"{info.get('data', {}).get('trained', 0)} trajectories, {time.perf_counter() - start:.0f} s)")
+    return 0
+
+
+def _model_eval(args: argparse.Namespace, out) -> int:
+    from medgym.models.evaluate import evaluate_model, held_out_tasks
+    from medgym.rollout import RolloutConfig
+
+    tasks = held_out_tasks(args.domains.split(",") if args.domains else None, args.limit, seed=args.seed)
+    config = RolloutConfig(temperature=args.temperature, batch_size=args.batch_size, max_turns=args.max_turns)
+    result = evaluate_model(out, tasks, config, seed=args.seed, progress=not args.quiet)
+    keys = ["episodes", "success_rate", "valid_call_rate", "tool_calls_per_episode", "turns_per_episode",
+            "truncated_rate", "mean_reward"]
+    rows = [[result[p]["policy"], *[result[p][k] for k in keys]] for p in ("model", "majority")]
+    print(f"Held-out tasks ({', '.join(sorted({t.domain for t in tasks}))}), temperature {args.temperature}:")
+    print(table(rows, ["policy", *keys]))
+    print(f"(rollouts {result['rollout_seconds']} s, {result['tokens_per_second']} generated tokens/s)")
+    return 0
+
+
 # --- wiring -----------------------------------------------------------------------------------------
 
 
@@ -158,7 +208,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_tools)
 
     p = sub.add_parser("play", help="play an encounter (yourself, or watch an agent)")
-    p.add_argument("--agent", default="human", help="human (default), scripted or oracle")
+    p.add_argument("--agent", default="human", help="human (default), scripted, oracle or model (the default model)")
     p.add_argument("--task", default=None, help="task id (default: a random training task)")
     p.add_argument("--domain", default=None)
     p.add_argument("--seed", type=int, default=None)
@@ -171,6 +221,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reward", default="shaped")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("model", help="build, evaluate or describe the default policy model")
+    p.add_argument("action", nargs="?", choices=["build", "eval", "info"], default="build")
+    p.add_argument("--force", action="store_true", help="rebuild even when the cached model is current")
+    p.add_argument("--config", default=None, help="a build config YAML (default: medgym/models/default.yaml)")
+    p.add_argument("--out", default=None, help="model directory (default: $MEDGYM_HOME/models/default)")
+    p.add_argument("--trajectories", type=int, default=None, help="oracle trajectories for the warm start")
+    p.add_argument("--epochs", type=float, default=None, help="SFT epochs")
+    p.add_argument("--domains", default=None, help="comma-separated domains (default: all with tasks)")
+    p.add_argument("--limit", type=int, default=None, help="eval: at most this many held-out tasks")
+    p.add_argument("--temperature", type=float, default=0.0, help="eval: sampling temperature (0 = greedy)")
+    p.add_argument("--batch-size", type=int, default=16, help="eval: episodes generated at once")
+    p.add_argument("--max-turns", type=int, default=24)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(func=cmd_model)
     return parser
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import string
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import gymnasium as gym
@@ -20,7 +20,7 @@ from gymnasium import spaces
 
 from medgym.encounter import Encounter
 from medgym.episode import CallRecord, Episode
-from medgym.patient import RuleBasedPatient
+from medgym.patient import Patient, RuleBasedPatient
 from medgym.patient.matching import MatcherMode
 from medgym.rewards import resolve_preset, score
 from medgym.tasks.schema import Task
@@ -65,6 +65,7 @@ class EncounterEnv(gym.Env[str, Any]):
         reward: str | Mapping[str, float] = "terminal",
         patient_matcher: MatcherMode = "hybrid",
         render_mode: str | None = None,
+        patient: Callable[[Task, int], Patient] | None = None,
     ) -> None:
         self.tasks = list(tasks) if tasks is not None else load_tasks(split, domain, task_type, specialty)
         if not self.tasks:
@@ -77,6 +78,7 @@ class EncounterEnv(gym.Env[str, Any]):
         self.reward_weights = resolve_preset(reward)
         self.max_turns = max_turns
         self.patient_matcher = patient_matcher
+        self.patient_factory = patient  # (task, seed) -> Patient; default: the rule-based patient
         self.render_mode = render_mode
         self.observation_space = AnyText()
         self.action_space = AnyText()
@@ -97,7 +99,10 @@ class EncounterEnv(gym.Env[str, Any]):
         else:
             self.task = self.tasks[int(self.np_random.integers(len(self.tasks)))]
         episode_seed = int(self.np_random.integers(2**31))
-        patient = RuleBasedPatient(self.task, seed=episode_seed, matcher=self.patient_matcher)
+        if self.patient_factory is not None:
+            patient = self.patient_factory(self.task, episode_seed)
+        else:
+            patient = RuleBasedPatient(self.task, seed=episode_seed, matcher=self.patient_matcher)
         self.encounter = Encounter(self.task, seed=episode_seed, patient=patient)
         self.episode = Episode(task_id=self.task.id)
         self.tools = {t.name: t for t in list_tools(self.task.domain)}

@@ -1,11 +1,15 @@
 """Agents that play encounters, all behind the `Policy` interface."""
 
 from medgym.agents.base import Action, Policy, tool_message
+from medgym.agents.hf import HFPolicy
 from medgym.agents.human import HumanPolicy
+from medgym.agents.majority import MajorityPolicy
+from medgym.agents.openai_api import OpenAIPolicy
 from medgym.agents.oracle import OraclePolicy
 from medgym.agents.scripted import ScriptedPolicy
 
-__all__ = ["Action", "Policy", "tool_message", "HumanPolicy", "OraclePolicy", "ScriptedPolicy", "play"]
+__all__ = ["Action", "Policy", "tool_message", "HFPolicy", "HumanPolicy", "MajorityPolicy", "OpenAIPolicy",
+           "OraclePolicy", "ScriptedPolicy", "play"]
 
 
 def play(env, policy, seed=None, options=None):

@@ -1,0 +1,165 @@
+"""The default-model build: config, tokenizer and chat template, SFT warm start, caching, CLI."""
+
+import json
+from collections import Counter
+
+import pytest
+import yaml
+
+from medgym.models import BuildConfig, build_default_model, build_info, is_current
+from medgym.models.build import plan
+from medgym.models.tokenizer import RESPONSE_TEMPLATE, TURN_END
+from medgym.models.trajectories import oracle_trajectories, select_tasks
+
+
+# --- config ------------------------------------------------------------------------------------------
+
+
+def test_default_config_loads_and_overrides():
+    cfg = BuildConfig.load()
+    assert cfg.architecture == "llama"
+    assert BuildConfig.load(**{"data.trajectories": 7}).data.trajectories == 7
+    assert BuildConfig.load(**{"data.domains": ["clinical_diagnosis"]}).data.domains == ("clinical_diagnosis",)
+
+
+@pytest.mark.parametrize("overrides, words", [
+    ({"data.trajectories": 0}, "data.trajectories"),
+    ({"model.hidden_size": "big"}, "model.hidden_size"),
+    ({"sft.lr": 0.1}, "sft.lr"),
+    ({"data.domains": ["oncology_nonsense"]}, "unknown domain"),
+    ({"architecture": "gpt2"}, "architecture"),
+])
+def test_bad_config_values_name_the_field(overrides, words):
+    with pytest.raises(ValueError, match=words):
+        BuildConfig.load(**overrides)
+
+
+def test_broken_config_files_give_clear_errors(tmp_path):
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        BuildConfig.load(tmp_path / "missing.yaml")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("model: [unclosed\n")
+    with pytest.raises(ValueError, match="not valid YAML"):
+        BuildConfig.load(bad)
+    bad.write_text("- just\n- a list\n")
+    with pytest.raises(ValueError, match="must be a mapping"):
+        BuildConfig.load(bad)
+
+
+# --- data selection -----------------------------------------------------------------------------------
+
+
+def test_select_tasks_balances_conditions_and_is_seeded(tasks):
+    train = [t for t in tasks if t.split == "train"]
+    chosen = select_tasks(train, 38, seed=0)
+    assert len(chosen) == 38 and len({t.id for t in chosen}) == 38
+    per_condition = Counter(t.condition for t in chosen)
+    assert max(per_condition.values()) - min(per_condition.values()) <= 1  # round-robin over conditions
+    assert [t.id for t in select_tasks(train, 38, seed=0)] == [t.id for t in chosen]
+    assert [t.id for t in select_tasks(train, 38, seed=1)] != [t.id for t in chosen]
+    assert select_tasks(train, 10, domains=["psychiatry"]) == []
+
+
+def test_oracle_trajectories_succeed_and_end_with_the_final_call(tasks):
+    sample = select_tasks([t for t in tasks if t.split == "train"], 3)
+    for traj, task in zip(oracle_trajectories(sample, progress=False), sample):
+        assert traj.success
+        assert traj.messages[-1]["role"] == "assistant"
+        assert traj.messages[-1]["tool_calls"][0]["function"]["name"] == task.truth.final_tool
+        row = traj.as_sft_row()
+        assert json.loads(row["tools"]) == traj.tools
+        args = [c["function"]["arguments"] for m in row["messages"] for c in m.get("tool_calls") or []]
+        assert args and all(isinstance(a, str) for a in args)
+
+
+# --- the built model ----------------------------------------------------------------------------------
+
+
+def test_build_saves_a_loadable_llama_with_report(tiny_model_dir, tiny_model_config):
+    from transformers import AutoModelForCausalLM, AutoTokenizer, LlamaForCausalLM, PreTrainedTokenizerFast
+
+    info = build_info(tiny_model_dir)
+    assert info["fingerprint"] == plan(tiny_model_config).fingerprint
+    assert info["data"]["trained"] == 24 and info["data"]["oracle_failed"] == []
+    assert info["sft"]["steps"] > 0 and info["sft"]["train_loss"] > 0
+    model = AutoModelForCausalLM.from_pretrained(tiny_model_dir)
+    tok = AutoTokenizer.from_pretrained(tiny_model_dir)
+    assert isinstance(model, LlamaForCausalLM) and isinstance(tok, PreTrainedTokenizerFast)
+    assert info["parameters"] == sum(p.numel() for p in model.parameters())
+    assert tok.eos_token == TURN_END and tok.response_template == RESPONSE_TEMPLATE
+    assert model.config.vocab_size == len(tok)
+
+
+def test_build_is_cached_and_keyed_by_config(tiny_model_dir, tiny_model_config):
+    before = (tiny_model_dir / "model.safetensors").stat().st_mtime_ns
+    assert build_default_model(tiny_model_config, out_dir=tiny_model_dir, progress=False) == tiny_model_dir
+    assert (tiny_model_dir / "model.safetensors").stat().st_mtime_ns == before  # not rebuilt
+    assert is_current(tiny_model_dir, tiny_model_config)
+    changed = tiny_model_config.model_copy(update={"seed": 1})
+    assert not is_current(tiny_model_dir, changed)
+    assert plan(changed).fingerprint != plan(tiny_model_config).fingerprint
+
+
+def test_chat_template_renders_env_chat_and_tools(tiny_model, env):
+    _, tok = tiny_model
+    obs, info = env.reset(seed=3)
+    _, _, _, _, info2 = env.step('<tool_call>{"name": "order_lab", "arguments": {"test": "troponin_t_hs"}}</tool_call>')
+    text = tok.apply_chat_template(info2["messages"], tools=info["tools"], tokenize=False, add_generation_prompt=True)
+    assert text.startswith("<|im_start|>system\n" + info["messages"][0]["content"])
+    assert "\n- order_lab(test: string) Order a laboratory test" in text  # compact tool line
+    assert "- examine(system: general|heent|" in text  # enums listed
+    assert '<|im_start|>assistant\n<tool_call>{"name": "order_lab", "arguments": {"test": "troponin_t_hs"}}</tool_call><|im_end|>' in text
+    assert info2["new_messages"][0]["content"] in text
+    assert text.endswith("<|im_start|>assistant\n")
+    # the tokenizer round-trips any text exactly (byte-level, never an unknown token)
+    ids = tok(text, add_special_tokens=False)["input_ids"]
+    assert tok.decode(ids, skip_special_tokens=False) == text
+    odd = "Température 37.5 °C, µmol/L ≥ 5 — 患者 🙂"
+    assert tok.decode(tok(odd, add_special_tokens=False)["input_ids"]) == odd
+
+
+def test_assistant_mask_covers_exactly_the_calls_and_end_of_turn(tiny_model, env):
+    _, tok = tiny_model
+    obs, info = env.reset(seed=1)
+    call = '<tool_call>{"name": "read_vitals", "arguments": {}}</tool_call>'
+    _, _, _, _, info = env.step(call)
+    out = tok.apply_chat_template(info["messages"], tools=env.tool_schemas(), return_dict=True,
+                                  return_assistant_tokens_mask=True)
+    masked = [i for i, m in zip(out["input_ids"], out["assistant_masks"]) if m]
+    assert tok.decode(masked, skip_special_tokens=False) == call + TURN_END
+
+
+def test_parse_response_reads_tool_calls(tiny_model):
+    _, tok = tiny_model
+    text = '<tool_call>{"name": "order_lab", "arguments": {"test": "d_dimer"}}</tool_call><|im_end|>'
+    parsed = tok.parse_response(tok(text, add_special_tokens=False)["input_ids"])
+    assert parsed["tool_calls"][0]["function"] == {"name": "order_lab", "arguments": {"test": "d_dimer"}}
+
+
+def test_sft_taught_the_tool_call_format(tiny_model, tasks):
+    """After the warm start the tiny model writes tool calls that parse and validate."""
+    from medgym.rollout import RolloutConfig, RolloutEngine
+
+    model, tok = tiny_model
+    held_out = select_tasks([t for t in tasks if t.split == "test"], 4)
+    episodes = RolloutEngine(model, tok, RolloutConfig(temperature=0, max_turns=4, batch_size=4,
+                                                       patient_matcher="lexical")).run(held_out)
+    calls = sum(e.tool_calls for e in episodes)
+    assert calls >= 3 * len(episodes)
+    assert sum(e.valid_calls for e in episodes) / calls >= 0.9
+
+
+def test_cli_model_build_info_and_errors(tiny_model_dir, tiny_model_config, tmp_path, capsys):
+    from medgym.cli import main
+
+    cfg = tmp_path / "tiny.yaml"
+    cfg.write_text(yaml.safe_dump(tiny_model_config.model_dump(mode="json")))
+    assert main(["model", "build", "--config", str(cfg), "--out", str(tiny_model_dir), "--quiet"]) == 0
+    assert "up to date" in capsys.readouterr().out
+    assert main(["model", "info", "--out", str(tiny_model_dir)]) == 0
+    assert json.loads(capsys.readouterr().out)["fingerprint"] == build_info(tiny_model_dir)["fingerprint"]
+    assert main(["model", "info", "--out", str(tmp_path / "nothing")]) == 1
+    assert "medgym model build" in capsys.readouterr().err
+    cfg.write_text("sft:\n  epochs: -1\n")
+    assert main(["model", "build", "--config", str(cfg), "--out", str(tmp_path / "x")]) == 2
+    assert "sft.epochs" in capsys.readouterr().err

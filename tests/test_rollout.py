@@ -1,0 +1,180 @@
+"""The batched rollout engine with the real tiny model, real tokenizer and real environment."""
+
+import pytest
+import torch
+
+from medgym.models.trajectories import select_tasks
+from medgym.rollout import EpisodeRollout, RolloutConfig, RolloutEngine, to_trl
+
+FAST = dict(patient_matcher="lexical", max_turns=5)
+
+
+@pytest.fixture(scope="module")
+def held_out(tasks):
+    return select_tasks([t for t in tasks if t.split == "test"], 6, seed=0)
+
+
+@pytest.fixture(scope="module")
+def sampled(tiny_model, held_out):
+    model, tok = tiny_model
+    engine = RolloutEngine(model, tok, RolloutConfig(batch_size=4, temperature=1.0, **FAST))
+    return engine.run(held_out, seed=0)
+
+
+@pytest.fixture(scope="module")
+def greedy(tiny_model, held_out):
+    model, tok = tiny_model
+    return RolloutEngine(model, tok, RolloutConfig(batch_size=3, temperature=0, **FAST)).run(held_out[:3])
+
+
+def _segments_decode(tok, e: EpisodeRollout):
+    return [tok.decode(e.token_ids[t.start:t.end], skip_special_tokens=False) for t in e.turns]
+
+
+def test_masks_cover_exactly_the_model_tokens(tiny_model, sampled):
+    _, tok = tiny_model
+    for e in sampled:
+        n = len(e.token_ids)
+        assert len(e.assistant_mask) == len(e.logprobs) == n
+        model_positions = {i for t in e.turns for i in range(t.start, t.end)}
+        assert {i for i, m in enumerate(e.assistant_mask) if m} == model_positions
+        assert all(e.assistant_mask[i] == 0 for i in range(e.prompt_length))
+        for t, text in zip(e.turns, _segments_decode(tok, e)):
+            ended = tok.eos_token if t.ended == "end_of_turn" else ""
+            assert text == t.text + ended  # the model's tokens are exactly what the env was given
+        assert all(lp <= 0 for lp, m in zip(e.logprobs, e.assistant_mask) if m)
+        assert all(lp == 0 for lp, m in zip(e.logprobs, e.assistant_mask) if not m)
+
+
+def test_token_ids_decode_to_the_transcript(tiny_model, sampled, greedy):
+    """The ids are concatenated as generated, never re-tokenized: decoding them gives the prompt, each
+    turn as the model wrote it and each environment reply exactly as the chat template renders it."""
+    _, tok = tiny_model
+    whole = 0
+    for e in sampled + greedy:
+        assert tok.decode(e.prompt_ids, skip_special_tokens=False) == tok.apply_chat_template(
+            e.messages[:2], tools=e.tools, tokenize=False, add_generation_prompt=True)
+        assistant_at = [i for i, m in enumerate(e.messages) if m["role"] == "assistant"]
+        assert len(assistant_at) == len(e.turns)
+        for k, t in enumerate(e.turns[:-1]):
+            before = tok.apply_chat_template(e.messages[: assistant_at[k] + 1], tools=e.tools, tokenize=False)
+            after = tok.apply_chat_template(e.messages[: assistant_at[k + 1]], tools=e.tools, tokenize=False,
+                                            add_generation_prompt=True)
+            env_text = after[before.rindex(tok.eos_token) + len(tok.eos_token):]
+            forced = tok.eos_token if t.truncated else ""
+            assert tok.decode(e.token_ids[t.end:e.turns[k + 1].start], skip_special_tokens=False) == forced + env_text
+            assert t.env_tokens == e.turns[k + 1].start - t.end
+        # where the model's calls are well formed, the whole sequence is the template's rendering
+        if all(t.valid_calls == t.tool_calls > 0 and not t.truncated for t in e.turns):
+            last = tok.apply_chat_template(e.messages[: assistant_at[-1] + 1], tools=e.tools, tokenize=False)
+            assert tok.decode(e.token_ids, skip_special_tokens=False) == last.rstrip("\n")
+            whole += 1
+    assert whole >= 1  # the tiny model writes well-formed calls greedily, so the strongest check ran
+
+
+def test_sampling_logprobs_match_a_full_forward_pass(tiny_model, sampled):
+    """The KV-cached, padded, compacted batch gives the same logprobs as one plain forward pass."""
+    model, _ = tiny_model
+    for e in sampled[:3]:
+        with torch.no_grad():
+            logits = model(input_ids=torch.tensor([e.token_ids])).logits[0].float()
+        logp = torch.log_softmax(logits, dim=-1)
+        for i, (m, lp) in enumerate(zip(e.assistant_mask, e.logprobs)):
+            if m:
+                assert abs(logp[i - 1, e.token_ids[i]].item() - lp) < 1e-3
+
+
+def test_same_seed_same_rollouts_other_seed_differs(tiny_model, held_out, sampled):
+    model, tok = tiny_model
+    engine = RolloutEngine(model, tok, RolloutConfig(batch_size=4, temperature=1.0, **FAST))
+    again = engine.run(held_out, seed=0)
+    assert [e.token_ids for e in again] == [e.token_ids for e in sampled]
+    assert [e.reward_terms for e in again] == [e.reward_terms for e in sampled]
+    other = engine.run(held_out, seed=1)
+    assert [e.token_ids for e in other] != [e.token_ids for e in sampled]
+
+
+def test_batched_greedy_equals_one_at_a_time(tiny_model, held_out):
+    model, tok = tiny_model
+    one = RolloutEngine(model, tok, RolloutConfig(batch_size=1, temperature=0, **FAST)).run(held_out[:3])
+    many = RolloutEngine(model, tok, RolloutConfig(batch_size=3, temperature=0, **FAST)).run(held_out[:3])
+    assert [e.token_ids for e in one] == [e.token_ids for e in many]
+
+
+def test_per_turn_limit_cuts_and_flags_and_env_reports_the_broken_call(tiny_model, held_out):
+    model, tok = tiny_model
+    engine = RolloutEngine(model, tok, RolloutConfig(batch_size=2, temperature=0, max_turn_tokens=3,
+                                                     patient_matcher="lexical", max_turns=3))
+    for e in engine.run(held_out[:2]):
+        assert e.turns and all(t.ended == "turn_tokens" and t.tokens == 3 for t in e.turns)
+        assert e.truncation == "max_turns" and e.truncated and not e.success
+        # the cut-off call reaches the env as text and comes back as an error observation
+        assert any("never closed" in m["content"] for m in e.messages if m["role"] == "tool")
+        assert sum(t.invalid_calls for t in e.turns) >= 1
+        # the end-of-turn token the engine appended after a cut turn is not the model's
+        for t in e.turns[:-1]:
+            assert e.token_ids[t.end] == tok.eos_token_id and e.assistant_mask[t.end] == 0
+
+
+def test_episode_token_limit_truncates(tiny_model, held_out):
+    model, tok = tiny_model
+    prompt = RolloutEngine(model, tok, RolloutConfig(max_episode_tokens=10_000)).run(held_out[:1])[0].prompt_length
+    limit = prompt + 40
+    e = RolloutEngine(model, tok, RolloutConfig(temperature=0, max_episode_tokens=limit, **FAST)).run(held_out[:1])[0]
+    assert e.truncation == "episode_tokens" and not e.terminated
+    assert len(e.token_ids) <= limit
+    tiny = RolloutEngine(model, tok, RolloutConfig(max_episode_tokens=prompt, **FAST)).run(held_out[:1])[0]
+    assert tiny.truncation == "episode_tokens" and tiny.turns == [] and tiny.completion_ids == []
+
+
+def test_to_trl_matches_the_grpo_rollout_contract(sampled):
+    out = to_trl(sampled)
+    for key in ("prompt_ids", "completion_ids", "logprobs", "env_mask"):
+        assert len(out[key]) == len(sampled)
+    for e, p, c, lp, m in zip(sampled, out["prompt_ids"], out["completion_ids"], out["logprobs"], out["env_mask"]):
+        assert p + c == e.token_ids
+        assert len(lp) == len(m) == len(c)
+        assert sum(m) == e.model_tokens
+        spans = e.turn_spans("completion")
+        assert all(m[s:t] == [1] * (t - s) for s, t in spans)
+    assert out["reward"] == [e.reward for e in sampled]
+
+
+def test_engine_rejects_a_tokenizer_without_chat_template(tiny_model):
+    model, tok = tiny_model
+    from transformers import AutoTokenizer
+
+    bare = AutoTokenizer.from_pretrained(tok.name_or_path)
+    bare.chat_template = None
+    with pytest.raises(ValueError, match="no chat template"):
+        RolloutEngine(model, bare)
+    with pytest.raises(ValueError, match="top_p"):
+        RolloutConfig(top_p=0)
+
+
+def test_grpo_trainer_accepts_the_rollout_func(tiny_model_dir, held_out, tmp_path):
+    """One real TRL GRPOTrainer step driven by the engine through `rollout_func`."""
+    from datasets import Dataset
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from trl import GRPOConfig, GRPOTrainer
+
+    from medgym.rollout import opening_messages, trl_rollout_func
+
+    model = AutoModelForCausalLM.from_pretrained(tiny_model_dir)
+    tok = AutoTokenizer.from_pretrained(tiny_model_dir)
+    config = RolloutConfig(temperature=1.0, max_turns=3, max_turn_tokens=48, patient_matcher="lexical")
+    tasks = held_out[:2]
+    data = Dataset.from_list([{"prompt": opening_messages(t, config)} for t in tasks])
+    before = [p.detach().clone() for p in model.parameters()]
+    args = GRPOConfig(output_dir=str(tmp_path), max_steps=1, per_device_train_batch_size=4, num_generations=2,
+                      learning_rate=1e-2, logging_steps=1, report_to="none", save_strategy="no", use_cpu=True,
+                      bf16=False, activation_checkpointing=False, disable_tqdm=True, beta=0.0)
+
+    def reward(completions, reward, **kwargs):  # the env's reward, forwarded by TRL from rollout_func
+        return [float(r) + 0.1 * t for r, t in zip(reward, kwargs["tool_calls"])]
+
+    trainer = GRPOTrainer(model=model, reward_funcs=reward, args=args, train_dataset=data, processing_class=tok,
+                          rollout_func=trl_rollout_func(tok, tasks, config))
+    trainer.train()
+    assert trainer.state.global_step == 1
+    assert any(not torch.equal(a, b) for a, b in zip(before, model.parameters()))
