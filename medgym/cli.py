@@ -71,9 +71,9 @@ def cmd_tools(args: argparse.Namespace) -> int:
 
     tools = list_tools(args.domain)
     if args.json:
-        print(json.dumps([{"domains": list(t.domains), "kind": t.kind, **t.schema} for t in tools], indent=2))
+        print(json.dumps([{"domains": list(t.domains), "kind": t.kind, "doc": t.doc, **t.schema} for t in tools], indent=2))
         return 0
-    rows = [[t.name, ", ".join(t.domains) or "shared", t.kind, t.description.splitlines()[0][:70]] for t in tools]
+    rows = [[t.name, ", ".join(t.domains) or "shared", t.kind, t.description[:70]] for t in tools]
     print(table(rows, ["tool", "domain", "kind", "description"]))
     return 0
 

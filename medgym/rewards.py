@@ -75,16 +75,31 @@ def answer_matches(answer: str | None, task: Task) -> bool:
     return normalize(answer or "") in accepted
 
 
+def split_negation(text: str) -> tuple[bool, str]:
+    """(negative, core): "avoid heparin" -> (True, "heparin"); "aspirin" -> (False, "aspirin")."""
+    lowered = str(text).lower()
+    if not NEGATION.search(lowered):
+        return False, lowered
+    return True, NEGATION.sub(" ", lowered)
+
+
 def concept_matched(item: str, concept: Concept) -> bool:
-    """A plan item names the concept (an exact synonym or a synonym as whole words in it)."""
-    text = f" {normalize(item)} "
-    return any(f" {normalize(s)} " in text for s in [concept.label, *concept.synonyms])
+    """A plan item names the concept: a phrasing of it appears as whole words in the item,
+    with the same polarity. "avoid heparin" never counts as recommending heparin, and
+    "stop sertraline" matches a concept phrased as "discontinue sertraline"."""
+    item_negative, item_core = split_negation(item)
+    text = f" {normalize(item_core)} "
+    for phrase in [concept.label, *concept.synonyms]:
+        phrase_negative, phrase_core = split_negation(phrase)
+        core = normalize(phrase_core)
+        if core and phrase_negative == item_negative and f" {core} " in text:
+            return True
+    return False
 
 
 def plan_items(episode: Episode) -> list[str]:
-    """The submitted plan's items that are not negated ("avoid x", "no x", "x contraindicated" recommend nothing)."""
-    plan = episode.submissions.get("submit_treatment_plan", {}).get("plan", [])
-    return [str(i) for i in plan if not NEGATION.search(str(i).lower())]
+    """The items of the submitted treatment plan."""
+    return [str(i) for i in episode.submissions.get("submit_treatment_plan", {}).get("plan", [])]
 
 
 # --- the terms --------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ import math
 
 import pytest
 
-from medgym.tools import ToolError, call_tool, list_tools
+from medgym.tools import ToolError, call_tool, get_tool, list_tools
 from medgym.tools.calculators import (
     acid_base,
     cardiology,
@@ -47,7 +47,7 @@ EXPECTED_DOMAINS = {
         "calculate_ckd_epi_2021", "calculate_cockcroft_gault",
     ],
     ("ehr_management", "triage_emergency", "cross_domain"): ["calculate_news2", "calculate_sofa", "calculate_qsofa"],
-    ("triage_emergency",): ["calculate_gcs"],
+    ("triage_emergency",): ["calculate_gcs", "rumack_matthew_nomogram"],
     ("triage_emergency", "drug_interaction"): ["calculate_weight_based_dose"],
     ("psychiatry",): ["score_phq9", "score_gad7", "score_audit_c", "score_ciwa_ar", "screen_cssrs"],
     ("obstetrics",): ["calculate_bishop_score", "calculate_apgar", "calculate_gestational_age"],
@@ -71,10 +71,12 @@ def test_every_named_calculator_is_registered_in_its_domains():
 def test_schema_describes_every_argument_and_states_formula_source(name):
     fn = CALCULATORS[name].schema["function"]
     assert fn["name"] == name
-    assert "Source:" in fn["description"], f"{name} states no source"
-    source = fn["description"].split("Source:", 1)[1]
+    doc = get_tool(name).doc
+    assert "Source:" in doc, f"{name} states no source"
+    source = doc.split("Source:", 1)[1]
     assert any(str(year) in source for year in range(1920, 2026)), f"{name}: source has no year"
-    assert len(fn["description"].split("Source:")[0]) > 80, f"{name}: formula/points table missing"
+    assert len(doc.split("Source:")[0]) > 80, f"{name}: formula/points table missing"
+    assert "Source:" not in fn["description"], f"{name}: the agent-facing description should be the summary only"
     for arg, prop in fn["parameters"]["properties"].items():
         assert prop.get("description", "").strip(), f"{name}.{arg} has no description"
 

@@ -115,7 +115,7 @@ def test_unknown_task_id_and_bad_config_raise_clearly():
     with pytest.raises(KeyError, match="unknown task id 'nope'"):
         env.reset(options={"task_id": "nope"})
     with pytest.raises(ValueError, match="no tasks for domain='psychiatry'"):
-        EncounterEnv(domain="psychiatry", split="heldout", task_type="diagnosis")
+        EncounterEnv(domain="psychiatry", split="heldout", task_type="report")
     with pytest.raises(ValueError, match="unknown reward preset"):
         EncounterEnv(reward="nope")
 

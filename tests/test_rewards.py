@@ -35,6 +35,22 @@ def test_management_outcome_is_the_share_of_concepts_and_negation_counts_as_noth
     assert result.terms["outcome"] == 0.5 and result.terms["safety"] == -1.0 and not result.success
 
 
+def test_plan_matching_respects_polarity():
+    from medgym.rewards import concept_matched
+    from medgym.tasks.schema import Concept
+
+    heparin = Concept(label="anticoagulation", synonyms=["heparin"])
+    assert concept_matched("start a heparin infusion", heparin)
+    assert not concept_matched("avoid heparin", heparin)
+    assert not concept_matched("heparin is contraindicated", heparin)
+    stop = Concept(label="discontinue serotonergic drugs", synonyms=["stop sertraline", "discontinue ssri"])
+    assert concept_matched("Stop sertraline now", stop)
+    assert concept_matched("discontinue SSRI", stop)
+    assert not concept_matched("continue sertraline", stop)
+    bp = Concept(label="lower blood pressure by no more than 25% in the first hour")
+    assert concept_matched("Lower blood pressure by no more than 25% in the first hour", bp)
+
+
 def test_process_efficiency_and_format_terms(stemi):
     calls = [CallRecord(turn=1, name="order_ecg", action_keys=["order_ecg"], cost=1.0),
              CallRecord(turn=2, name="order_lab", valid=False, error="bad"),

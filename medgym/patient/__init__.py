@@ -31,7 +31,8 @@ class RuleBasedPatient:
     """Answers from the case's history facts in lay language; deterministic for a seed.
 
     It confirms or denies the facts the case states and says it does not know
-    anything else; it never invents a finding.
+    anything else; it never invents a finding. A case whose `chart.extra["unable_to_answer"]`
+    is set (an unresponsive or delirious patient) gets that description instead of answers.
     """
 
     def __init__(self, task: Task, seed: int = 0, matcher: MatcherMode = "hybrid") -> None:
@@ -41,6 +42,9 @@ class RuleBasedPatient:
         self._facts = {f.topic: f for f in task.chart.history}
 
     def reply(self, question: str) -> PatientReply:
+        silent = self.task.chart.extra.get("unable_to_answer")
+        if silent:  # a patient who cannot speak (unresponsive, delirious) answers nothing
+            return PatientReply(str(silent))
         found = match(question, self.matcher)
         if not found:
             return PatientReply(self._rng.choice(NOT_UNDERSTOOD))

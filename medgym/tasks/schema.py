@@ -22,6 +22,8 @@ TaskType = Literal[
     "triage",
     "question_answering",
     "report",
+    "assessment",
+    "disposition",
 ]
 Sex = Literal["female", "male"]
 

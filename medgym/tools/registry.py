@@ -62,12 +62,20 @@ class ToolSpec:
 
         schema = get_json_schema(_without_case(self.fn))
         schema["function"]["name"] = self.name
+        schema["function"]["description"] = summary(schema["function"]["description"])
         schema["function"].pop("return", None)
         return schema
 
     @property
     def description(self) -> str:
+        """What the agent reads: the docstring's first paragraph."""
         return self.schema["function"]["description"]
+
+    @property
+    def doc(self) -> str:
+        """The docstring's text before Args: the summary plus any formula, points table and source."""
+        text = inspect.getdoc(self.fn) or ""
+        return text.split("\nArgs:")[0].strip()
 
     @cached_property
     def _validator(self) -> Any:
@@ -100,6 +108,12 @@ class ToolSpec:
         if errors:
             problems = "; ".join(_describe(e) for e in errors[:5])
             raise ToolError(f"Invalid arguments for {self.name}: {problems}. Call it as {self.usage()}")
+
+
+def summary(description: str) -> str:
+    """The first paragraph of a docstring description, on one line: what the agent reads, so that
+    formulas and references stay out of every prompt (they are in `ToolSpec.doc` and the knowledge base)."""
+    return " ".join(description.strip().split("\n\n")[0].split())
 
 
 def _without_case(fn: Callable[..., Any]) -> Callable[..., Any]:
