@@ -10,7 +10,6 @@ and tool calls per episode move against step 0.
 from __future__ import annotations
 
 import math
-import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -72,11 +71,15 @@ def episode_stats(
 
 
 def _mean(xs: Sequence[float]) -> float:
-    return float(statistics.fmean(xs)) if xs else 0.0
+    return float(sum(xs) / len(xs)) if xs else 0.0
 
 
 def _std(xs: Sequence[float]) -> float:
-    return float(statistics.pstdev(xs)) if len(xs) > 1 else 0.0
+    """Population standard deviation; nan when a value is not finite (no exception mid-training)."""
+    if len(xs) < 2:
+        return 0.0
+    m = _mean(xs)
+    return math.sqrt(sum((x - m) ** 2 for x in xs) / len(xs)) if math.isfinite(m) else math.nan
 
 
 def step_metrics(episodes: Sequence[EpisodeStats]) -> dict[str, float]:

@@ -97,6 +97,31 @@ def concept_matched(item: str, concept: Concept) -> bool:
     return False
 
 
+def names_concept(item: str, concept: Concept) -> bool:
+    """A structured field's value names the concept: a phrasing of it appears as whole words in the
+    value. No polarity here: a field says what it means (an action field's "avoid" is the answer)."""
+    text = f" {normalize(item)} "
+    return any(f" {normalize(s)} " in text for s in [concept.label, *concept.synonyms] if normalize(s))
+
+
+NONE_ITEMS = {"none", "nil", "na", "n a", "no", "not applicable", "nkda", "no known drug allergies", "no known allergies"}
+
+
+def fields_score(submission: dict, fields: Mapping[str, list[Concept]]) -> float:
+    """Share of a structured answer's required elements that it names. Each argument in `fields`
+    must name each of its concepts; a submitted item that names none of them counts against the
+    share (so listing everything does not pay). Items that only say "none" are not items."""
+    matched = required = extra = 0
+    for name, concepts in fields.items():
+        value = submission.get(name)
+        items = [str(v) for v in (value if isinstance(value, list) else [value])
+                 if v not in (None, "") and normalize(str(v)) not in NONE_ITEMS]
+        required += len(concepts)
+        matched += sum(any(names_concept(i, c) for i in items) for c in concepts)
+        extra += sum(not any(names_concept(i, c) for c in concepts) for i in items)
+    return matched / (required + extra) if required + extra else 1.0
+
+
 def plan_items(episode: Episode) -> list[str]:
     """The items of the submitted treatment plan."""
     return [str(i) for i in episode.submissions.get("submit_treatment_plan", {}).get("plan", [])]
@@ -111,6 +136,8 @@ def outcome(episode: Episode, task: Task) -> float:
     final = episode.submissions.get(task.truth.final_tool)
     if final is None:
         return 0.0
+    if task.truth.fields:
+        return fields_score(final, task.truth.fields)
     if task.truth.final_tool == "submit_treatment_plan":
         items = plan_items(episode)
         wanted = task.truth.management

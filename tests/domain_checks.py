@@ -18,7 +18,7 @@ def _blank(task):
     truth = task.truth.model_copy(update={
         "diagnosis": "x", "icd10": None, "accepted_codes": [], "synonyms": [], "answer": "x", "accepted_answers": [],
         "management": [], "contraindicated": [], "key_findings": [], "demonstration": task.truth.demonstration[-1:],
-        "required_actions": [], "contraindicated_actions": []})
+        "required_actions": [], "contraindicated_actions": [], "fields": {}})
     return task.model_copy(update={"truth": truth, "rationale": "x"})
 
 

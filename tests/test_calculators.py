@@ -34,10 +34,11 @@ EXPECTED_DOMAINS = {
     ("clinical_diagnosis",): [
         "calculate_cha2ds2_vasc", "calculate_has_bled", "calculate_heart_score", "calculate_timi_ua_nstemi",
         "calculate_wells_pe", "calculate_wells_dvt", "calculate_perc", "calculate_curb65", "calculate_psi_port",
-        "calculate_child_pugh", "calculate_meld_na", "calculate_glasgow_blatchford", "calculate_centor_mcisaac",
+        "calculate_meld_na", "calculate_glasgow_blatchford", "calculate_centor_mcisaac",
         "calculate_4ts", "calculate_khorana",
     ],
     ("clinical_diagnosis", "triage_emergency"): ["calculate_abcd2", "calculate_nihss"],
+    ("clinical_diagnosis", "drug_interaction"): ["calculate_child_pugh"],
     ("clinical_diagnosis", "ehr_management", "triage_emergency", "cross_domain"): [
         "calculate_anion_gap", "calculate_corrected_calcium", "calculate_corrected_sodium",
         "calculate_serum_osmolality", "calculate_free_water_deficit", "calculate_fena", "calculate_aa_gradient",

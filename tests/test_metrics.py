@@ -4,7 +4,7 @@ import pytest
 
 from medgym.agents import OraclePolicy, ScriptedPolicy, play
 from medgym.env import EncounterEnv
-from medgym.metrics import EpisodeStats, collapse_summary, episode_stats, step_metrics
+from medgym.metrics import collapse_summary, episode_stats, step_metrics
 
 
 def test_step_metrics_from_real_episodes(tasks):
@@ -35,6 +35,8 @@ def test_monologue_and_validity():
     assert m["kl_teacher_per_turn"] == pytest.approx(0.3)
     with pytest.raises(ValueError):
         step_metrics([])
+    odd = step_metrics([talk, episode_stats([5], [], math.inf, False)])
+    assert math.isinf(odd["reward_mean"]) and math.isnan(odd["reward_std"])
 
 
 def test_collapse_summary_detects_explosion_and_erosion():

@@ -24,6 +24,18 @@ TaskType = Literal[
     "report",
     "assessment",
     "disposition",
+    "interaction_check",
+    "medication_review",
+    "renal_dosing",
+    "hepatic_dosing",
+    "allergy_check",
+    "pregnancy_lactation",
+    "older_adult_review",
+    "trend_review",
+    "early_warning",
+    "medication_reconciliation",
+    "handoff_summary",
+    "discharge_summary",
 ]
 Sex = Literal["female", "male"]
 
@@ -141,6 +153,10 @@ class GroundTruth(_Model):
     required_actions: list[str] = Field(default_factory=list, description="action keys, e.g. order_lab:troponin_t_hs")
     contraindicated_actions: list[str] = Field(default_factory=list)
     key_findings: list[str] = Field(default_factory=list)
+    fields: dict[str, list[Concept]] = Field(
+        default_factory=dict,
+        description="structured answer of a domain submit tool: argument -> the concepts it must name, one per required element",
+    )
     demonstration: list[ToolCall] = Field(default_factory=list, description="oracle's ideal calls before submitting")
 
 

@@ -16,7 +16,7 @@ def _half_up(value: float, digits: int = 0) -> float:
     return float(Decimal(repr(value)).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP))
 
 
-@calculator(DIAGNOSIS)
+@calculator((DIAGNOSIS, "drug_interaction"))  # drug_interaction: hepatic dose adjustment by Child-Pugh class
 def calculate_child_pugh(
     bilirubin_mg_dl: float,
     albumin_g_dl: float,
