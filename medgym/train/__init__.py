@@ -1,0 +1,1 @@
+"""Trainers: SFT warm start (medgym.models), the GRPO baseline and TT-OPD, on TRL."""
