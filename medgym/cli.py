@@ -6,6 +6,7 @@
     medgym play [--task ID]         play an encounter yourself in the terminal
     medgym play --agent scripted    watch an agent play (prints the transcript)
     medgym run                      the main job (see README)
+    medgym kb build [--small]       build the knowledge index (see `medgym kb --help`)
 """
 
 from __future__ import annotations
@@ -140,6 +141,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- knowledge base ---------------------------------------------------------------------------------
+
+
+def cmd_kb(args: argparse.Namespace) -> int:
+    from medgym.knowledge.cli import run
+
+    return run(args)
+
+
 # --- wiring -----------------------------------------------------------------------------------------
 
 
@@ -171,6 +181,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reward", default="shaped")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=cmd_run)
+
+    from medgym.knowledge.cli import add_arguments
+
+    p = sub.add_parser("kb", help="the knowledge base: build, add, search, serve, stats")
+    add_arguments(p)
+    p.set_defaults(func=cmd_kb)
     return parser
 
 
