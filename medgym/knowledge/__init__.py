@@ -18,14 +18,14 @@ __all__ = ["search", "get_passage", "KnowledgeIndexError"]
 
 
 def search(query: str, k: int = 5, **kwargs: Any) -> list[dict[str, Any]]:
-    """The top-k passages for `query` (id, title, text, source, reference, domain, score); see `search.search`."""
-    from medgym.knowledge.search import search as _search
+    """The top-k passages for `query` (id, title, text, source, reference, domain, score); see `retrieval.search`."""
+    from medgym.knowledge.retrieval import search as _search
 
     return _search(query, k, **kwargs)
 
 
 def get_passage(passage_id: str, path: str | None = None) -> dict[str, Any] | None:
-    """One passage by id, or None; see `search.get_passage`."""
-    from medgym.knowledge.search import get_passage as _get
+    """One passage by id, or None; see `retrieval.get_passage`."""
+    from medgym.knowledge.retrieval import get_passage as _get
 
     return _get(passage_id, path)

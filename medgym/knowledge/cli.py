@@ -89,7 +89,7 @@ def _add(args: argparse.Namespace) -> int:
 
 
 def _search(args: argparse.Namespace) -> int:
-    from medgym.knowledge.search import search
+    from medgym.knowledge.retrieval import search
     from medgym.knowledge.tools import snippet
 
     results = search(args.query, k=args.k, source=args.source, domain=args.domain, mode=args.mode, path=args.path)
