@@ -24,3 +24,20 @@ def env():
     e = EncounterEnv(split=None, patient_matcher="lexical")
     yield e
     e.close()
+
+
+@pytest.fixture(scope="session")
+def kb(tmp_path_factory):
+    """A small knowledge index (project knowledge, real Chroma and embedder), built once per test session
+    in a temporary MEDGYM_KB_DIR that readers use while the session lasts."""
+    from medgym.knowledge import corpus, index
+
+    path = tmp_path_factory.mktemp("kb")
+    previous = os.environ.get("MEDGYM_KB_DIR")
+    os.environ["MEDGYM_KB_DIR"] = str(path)
+    index.build(list(corpus.small_corpus()), path, progress=False)
+    yield path
+    if previous is None:
+        os.environ.pop("MEDGYM_KB_DIR", None)
+    else:
+        os.environ["MEDGYM_KB_DIR"] = previous

@@ -53,11 +53,11 @@ def _search(generation: str, path: str | None, query: str, k: int, source: str |
     collection = index.open_collection(path)
     if mode == "dense":
         return tuple(dict(r, retrieval="dense") for r in index.dense_search(collection, query, k, source, domain))
-    bm25 = None if index.chroma_url() else hybrid.bm25_for(index.kb_path(path))
+    bm25 = hybrid.bm25_for(index.kb_path(path))  # local even in server mode, when the folder is here
     if bm25 is None and mode == "bm25":
         raise index.KnowledgeIndexError(
             f"No BM25 index next to the knowledge index at {index.kb_path(path)}; rebuild with `{index.BUILD_HINT}` "
-            "(BM25 is local: with MEDGYM_CHROMA_URL set, use mode='dense' or 'hybrid')."
+            "(BM25 is read from the local index folder; without it use mode='dense' or 'hybrid')."
         )
     lexical = bm25.search(query, CANDIDATES if mode == "hybrid" else k, source, domain) if bm25 else []
     if mode == "bm25":
