@@ -24,7 +24,7 @@ from typing import Any
 from medgym.knowledge import hpo, icd10
 from medgym.knowledge.chunking import chunk
 
-FEATURES_PER_CHUNK = 8
+FEATURES_PER_CHUNK = 6  # ~60-90 word pieces per passage: cheap to embed, one topic each
 FEATURE_OVERLAP = 1
 MAX_USER_TEXT = 2_000_000  # characters of one user document (longer ones are cut, and counted)
 
@@ -40,12 +40,13 @@ class Passage:
     reference: str = ""  # what the passage cites (guideline, ontology release, ...)
     domain: str = ""  # the MedGym domain that contributed it ("" for the general corpora)
     doc_id: str = ""  # the document it was chunked from (its own id when not chunked)
+    embed: str = ""  # what the dense index embeds, when not the title and text (e.g. an ICD code's title only)
 
     def __post_init__(self) -> None:
         self.doc_id = self.doc_id or self.id
 
     def embedding_text(self) -> str:
-        return f"{self.title}. {self.text}"
+        return self.embed or f"{self.title}. {self.text}"
 
     def metadata(self) -> dict[str, str]:
         return {"title": self.title, "source": self.source, "reference": self.reference, "domain": self.domain,
@@ -92,8 +93,9 @@ def domain_passages() -> Iterator[Passage]:
             if missing:
                 raise ValueError(f"domain {name!r}: knowledge passage #{i} lacks {', '.join(missing)}")
             source = "project" if not str(item.get("corpus", "")) else str(item["corpus"])
-            yield from chunked(Passage(str(item["id"]), str(item["title"]), str(item["text"]), source,
-                                       str(item["source"]), str(item.get("domain") or name)))
+            passage = Passage(str(item["id"]), str(item["title"]), str(item["text"]), source, str(item["source"]),
+                              str(item.get("domain") or name), str(item.get("doc_id") or ""), str(item.get("embed") or ""))
+            yield from chunked(passage) if not item.get("doc_id") else [passage]
 
 
 def calculator_passages() -> Iterator[Passage]:
@@ -164,7 +166,7 @@ def feature_text(term: hpo.Term, annotation: hpo.Annotation) -> str:
 
 
 def hpo_disease_passages(disease: hpo.Disease) -> list[Passage]:
-    """The disease's annotations in chunks of 8 features (1 overlapping), each naming the disease.
+    """The disease's annotations in chunks of 6 features (1 overlapping), each naming the disease.
 
     Passage ids are `hpo:disease:<id>#<n>`; all share the doc_id `hpo:disease:<id>`.
     """
@@ -201,7 +203,10 @@ def hpo_passages() -> Iterator[Passage]:
 
 def icd10_passage(code: str) -> Passage:
     c = icd10.info(code)
-    return Passage(f"icd10cm:{c.code}", f"{c.code} {c.description}", icd10.passage_text(c.code), "icd10cm", icd10.SOURCE)
+    # Dense vectors embed the code and description only (~15 word pieces instead of ~50: 98,000 ICD passages
+    # dominate the full build's cost); the chapter / block context is in the text that BM25 and readers see.
+    title = f"{c.code} {c.description}"
+    return Passage(f"icd10cm:{c.code}", title, icd10.passage_text(c.code), "icd10cm", icd10.SOURCE, embed=title)
 
 
 def icd10_passages() -> Iterator[Passage]:

@@ -28,7 +28,7 @@ from typing import Any, Literal
 import numpy as np
 
 MAX_SEQ_LENGTH = 256
-KB_MAX_SEQ_LENGTH = 128  # passages are chunked to ~120 words; 128 tokens keeps their head and halves the cost
+KB_MAX_SEQ_LENGTH = MAX_SEQ_LENGTH  # the same truncation as the reference, so the fp32 ONNX path gives its vectors
 DIM = 384
 Backend = Literal["torch", "onnx", "onnx-int8"]
 BACKENDS: tuple[str, ...] = ("torch", "onnx", "onnx-int8")
@@ -58,7 +58,7 @@ def embed(
     """Normalised float32 embeddings, one row per text (shape (len(texts), 384)).
 
     `backend` picks the implementation (see the module docstring); `max_length`
-    truncates each text to that many tokens (default 256 for torch, 128 for ONNX).
+    truncates each text to that many tokens (default 256).
     """
     if backend not in BACKENDS:
         raise ValueError(f"unknown embedding backend {backend!r}; choose one of {', '.join(BACKENDS)}")
