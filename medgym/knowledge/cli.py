@@ -17,6 +17,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     b.add_argument("--fresh", action="store_true", help="delete the index first")
     b.add_argument("--backend", default=None, help="embedder: onnx (default), onnx-int8 or torch")
     b.add_argument("--path", default=None, help="index folder (default: MEDGYM_KB_DIR or MEDGYM_HOME/kb)")
+    b.add_argument("--batch", type=int, default=1024, help="passages embedded and stored per step (progress is kept)")
     b.add_argument("--no-progress", action="store_true")
     a = sub.add_parser("add", help="add a MedRAG-style JSONL corpus (id, title, content per line)")
     a.add_argument("corpus", help="path of the .jsonl file")
@@ -62,7 +63,7 @@ def _build(args: argparse.Namespace) -> int:
         print("collecting passages (project, HPO, ICD-10-CM)...", flush=True)
         passages, label = list(corpus.full_corpus()), "full"
     report = index.build(passages, args.path, backend=backend, fresh=args.fresh, progress=not args.no_progress,
-                         total=len(passages), label=label)
+                         total=len(passages), label=label, batch_size=args.batch)
     _print_report(report)
     return 0
 

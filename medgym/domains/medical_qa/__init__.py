@@ -92,7 +92,7 @@ def generate(seed: int) -> list[Task]:
 
 @cache
 def knowledge_passages() -> tuple[dict[str, Any], ...]:
-    """The HPO and ICD-10-CM passages the default task set is grounded in (so the small build answers it)."""
+    """The HPO and ICD-10-CM passages that state the default task set's answers (so the small build answers it)."""
     from medgym.knowledge import corpus, hpo
     from medgym.tasks.generator import DEFAULT_SEED
 
@@ -103,8 +103,10 @@ def knowledge_passages() -> tuple[dict[str, Any], ...]:
             passages = [corpus.icd10_passage(key)]
         elif q.passage.startswith("hpo:term:"):
             passages = [corpus.hpo_term_passage(hpo.terms()[q.passage.removeprefix("hpo:term:")])]
-        elif q.passage.startswith("hpo:disease:"):
-            passages = corpus.hpo_disease_passages(hpo.diseases()[q.passage.removeprefix("hpo:disease:")])
+        elif q.passage.startswith("hpo:disease:"):  # only the chunk that states the answer keeps the small build small
+            chunks = corpus.hpo_disease_passages(hpo.diseases()[q.passage.removeprefix("hpo:disease:")])
+            needle = q.subject.split("/")[1] if "/" in q.subject else q.answer
+            passages = [next((c for c in chunks if needle in c.text), chunks[0])]
         else:
             continue  # MedGym condition passages come from their own domain
         for p in passages:
