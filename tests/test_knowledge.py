@@ -267,9 +267,9 @@ READER = textwrap.dedent("""
 BUILDER = textwrap.dedent("""
     import sys
     from medgym.knowledge import corpus, index
-    passages = list(corpus.small_corpus())[:300]
-    index.build(passages[:150], sys.argv[1], progress=False, batch_size=50)
-    index.build(passages, sys.argv[1], progress=False, batch_size=50)
+    passages = list(corpus.small_corpus())[:120]
+    index.build(passages[:60], sys.argv[1], progress=False, batch_size=30)
+    index.build(passages, sys.argv[1], progress=False, batch_size=30)
     open(sys.argv[2], "w").write("done")
 """)
 
@@ -287,4 +287,4 @@ def test_readers_keep_working_while_a_build_runs(tmp_path):
         assert r.returncode == 0, err
         outcomes = json.loads(out.strip().splitlines()[-1])
         assert outcomes["ok"] >= 1  # at least the search after the build finished succeeded
-    assert index.stats(path)["count"] == 300
+    assert index.stats(path)["count"] == 120
