@@ -129,3 +129,11 @@ def test_scripted_clinician_searches_and_cites_with_the_index(kb, qa):
         cited += info["reward_terms"]["process"] == 1.0
     assert wins / len(sample) >= 0.7  # the whole domain (70-99%) is checked in test_agents
     assert cited / len(sample) >= 0.9
+
+
+def test_shared_domain_checks(qa):
+    from domain_checks import assert_knowledge_is_sourced, assert_scripted_blind_to_truth, own_tools
+
+    assert len(own_tools("medical_qa")) >= 8
+    assert_knowledge_is_sourced("medical_qa")
+    assert_scripted_blind_to_truth(qa, per_type=12)

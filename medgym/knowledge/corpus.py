@@ -92,10 +92,13 @@ def domain_passages() -> Iterator[Passage]:
             missing = [k for k in ("id", "title", "text", "source") if not item.get(k)]
             if missing:
                 raise ValueError(f"domain {name!r}: knowledge passage #{i} lacks {', '.join(missing)}")
-            source = "project" if not str(item.get("corpus", "")) else str(item["corpus"])
-            passage = Passage(str(item["id"]), str(item["title"]), str(item["text"]), source, str(item["source"]),
-                              str(item.get("domain") or name), str(item.get("doc_id") or ""), str(item.get("embed") or ""))
-            yield from chunked(passage) if not item.get("doc_id") else [passage]
+            known = source_passage(str(item["id"]))
+            if known is not None:  # a domain citing an HPO / ICD-10-CM passage gets exactly the full build's passage
+                known.domain = str(item.get("domain") or name)
+                yield known
+                continue
+            yield from chunked(Passage(str(item["id"]), str(item["title"]), str(item["text"]), "project",
+                                       str(item["source"]), str(item.get("domain") or name)))
 
 
 def calculator_passages() -> Iterator[Passage]:
@@ -212,6 +215,21 @@ def icd10_passage(code: str) -> Passage:
 def icd10_passages() -> Iterator[Passage]:
     for code in icd10.all_codes():
         yield icd10_passage(code)
+
+
+def source_passage(passage_id: str) -> Passage | None:
+    """The HPO or ICD-10-CM passage with this id, rebuilt from its source (None for any other id)."""
+    doc_id, _, part = passage_id.partition("#")
+    if doc_id.startswith("icd10cm:") and not part and icd10.is_valid(doc_id.removeprefix("icd10cm:")):
+        return icd10_passage(doc_id.removeprefix("icd10cm:"))
+    if doc_id.startswith("hpo:term:") and not part:
+        term = hpo.terms().get(doc_id.removeprefix("hpo:term:"))
+        return hpo_term_passage(term) if term else None
+    if doc_id.startswith("hpo:disease:"):
+        disease = hpo.diseases().get(doc_id.removeprefix("hpo:disease:"))
+        chunks = hpo_disease_passages(disease) if disease else []
+        return next((c for c in chunks if c.id == passage_id), None)
+    return None
 
 
 # --- user corpora ---------------------------------------------------------------------------------------

@@ -110,8 +110,7 @@ def knowledge_passages() -> tuple[dict[str, Any], ...]:
         else:
             continue  # MedGym condition passages come from their own domain
         for p in passages:
-            out[p.id] = {"id": p.id, "title": p.title, "text": p.text, "source": p.reference, "domain": NAME,
-                         "corpus": p.source, "doc_id": p.doc_id, "embed": p.embed}
+            out[p.id] = {"id": p.id, "title": p.title, "text": p.text, "source": p.reference, "domain": NAME}
     return tuple(out.values())
 
 

@@ -243,27 +243,15 @@ def phenotype_diseases(term_id: str, k: int = 20) -> ToolOutput:
 
 
 def passage_from_source(passage_id: str) -> dict[str, Any] | None:
-    """Rebuild an HPO / ICD-10-CM passage from its source (the same text the index holds)."""
-    doc_id, _, part = passage_id.partition("#")
-    try:
-        if doc_id.startswith("icd10cm:"):
-            p = corpus.icd10_passage(doc_id.removeprefix("icd10cm:"))
-            return p.to_dict() if not part else None
-        if doc_id.startswith("hpo:term:"):
-            term = hpo.terms().get(doc_id.removeprefix("hpo:term:"))
-            return corpus.hpo_term_passage(term).to_dict() if term and not part else None
-        if doc_id.startswith("hpo:disease:"):
-            disease = hpo.diseases().get(doc_id.removeprefix("hpo:disease:"))
-            if disease is None:
-                return None
-            chunks = corpus.hpo_disease_passages(disease)
-            chosen = [c for c in chunks if c.id == passage_id] or (chunks if not part else [])
-            if not chosen:
-                return None
-            return {**chosen[0].to_dict(), "id": passage_id, "text": " ".join(c.text for c in chosen)}
-    except ValueError:
-        return None
-    return None
+    """An HPO / ICD-10-CM passage rebuilt from its source (a whole disease document when no chunk is named)."""
+    if passage_id.startswith("hpo:disease:") and "#" not in passage_id:
+        disease = hpo.diseases().get(passage_id.removeprefix("hpo:disease:"))
+        if disease is None:
+            return None
+        chunks = corpus.hpo_disease_passages(disease)
+        return {**chunks[0].to_dict(), "id": passage_id, "text": " ".join(c.text for c in chunks)}
+    found = corpus.source_passage(passage_id)
+    return found.to_dict() if found else None
 
 
 @tool(domain=NAME, key_arg="passage_id")
