@@ -22,6 +22,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
+	$(VENV)/bin/medgym kb build --small --no-progress
 	$(VENV)/bin/medgym run
 
 test: $(STAMP)

@@ -9,6 +9,7 @@
     medgym model build [--force]    build the default policy model (cached; see medgym/models/default.yaml)
     medgym model eval               held-out tool-call validity, tool use and success vs the majority baseline
     medgym model info               the default model's build report
+    medgym kb build [--small]       build the knowledge index (see `medgym kb --help`)
 """
 
 from __future__ import annotations
@@ -189,6 +190,14 @@ def _model_eval(args: argparse.Namespace, out) -> int:
     print(f"(rollouts {result['rollout_seconds']} s, {result['tokens_per_second']} generated tokens/s)")
     return 0
 
+# --- knowledge base ---------------------------------------------------------------------------------
+
+
+def cmd_kb(args: argparse.Namespace) -> int:
+    from medgym.knowledge.cli import run
+
+    return run(args)
+
 
 # --- wiring -----------------------------------------------------------------------------------------
 
@@ -237,6 +246,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=cmd_model)
+
+    from medgym.knowledge.cli import add_arguments
+
+    p = sub.add_parser("kb", help="the knowledge base: build, add, search, serve, stats")
+    add_arguments(p)
+    p.set_defaults(func=cmd_kb)
     return parser
 
 

@@ -54,3 +54,19 @@ def tiny_model(tiny_model_dir):
     from medgym.agents.hf import load_model
 
     return load_model(tiny_model_dir, device="cpu")
+
+@pytest.fixture(scope="session")
+def kb(tmp_path_factory):
+    """A small knowledge index (project knowledge, real Chroma and embedder), built once per test session
+    in a temporary MEDGYM_KB_DIR that readers use while the session lasts."""
+    from medgym.knowledge import corpus, index
+
+    path = tmp_path_factory.mktemp("kb")
+    previous = os.environ.get("MEDGYM_KB_DIR")
+    os.environ["MEDGYM_KB_DIR"] = str(path)
+    index.build(list(corpus.small_corpus()), path, progress=False)
+    yield path
+    if previous is None:
+        os.environ.pop("MEDGYM_KB_DIR", None)
+    else:
+        os.environ["MEDGYM_KB_DIR"] = previous

@@ -16,6 +16,7 @@ __all__ = ["ToolError", "ToolOutput", "ToolSpec", "tool", "list_tools", "get_too
 def _load() -> dict[str, ToolSpec]:
     import medgym.tools.calculators  # noqa: F401  (registers the calculators)
     import medgym.tools.encounter  # noqa: F401  (registers the encounter tools)
+    import medgym.knowledge.tools  # noqa: F401  (registers search_knowledge)
     from medgym.domains import load_domains
 
     load_domains()
