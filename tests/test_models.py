@@ -57,7 +57,7 @@ def test_select_tasks_balances_conditions_and_is_seeded(tasks):
     assert max(per_condition.values()) - min(per_condition.values()) <= 1  # round-robin over conditions
     assert [t.id for t in select_tasks(train, 38, seed=0)] == [t.id for t in chosen]
     assert [t.id for t in select_tasks(train, 38, seed=1)] != [t.id for t in chosen]
-    assert select_tasks(train, 10, domains=["psychiatry"]) == []
+    assert select_tasks(train, 10, domains=["no_such_domain"]) == []
 
 
 def test_oracle_trajectories_succeed_and_end_with_the_final_call(tasks):
