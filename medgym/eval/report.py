@@ -49,19 +49,21 @@ def table(results: Any, metric: str = "success") -> dict[str, Any]:
                 means.append(sc["mean"])
         if means:
             partial = f" ({len(means)} of {len(suites)} suites)" if len(means) < len(suites) else ""
-            row[AVERAGE] = {"text": _fmt(sum(means) / len(means), metric) + partial, "mean": sum(means) / len(means)}
+            row[AVERAGE] = {"text": _fmt(sum(means) / len(means), metric) + partial, "mean": sum(means) / len(means),
+                            "complete": not partial}
         else:
             row[AVERAGE] = {"text": "–", "mean": None}
         grid[p] = row
     better = METRICS[metric].better
     if better and len(grid) > 1:
         for col in columns:
-            values = [grid[p][col]["mean"] for p in grid if grid[p][col]["mean"] is not None]
-            if len(values) > 1:
+            # averages compare only over the same suites: a policy scored on fewer suites is not ranked
+            ranked = [p for p in grid if grid[p][col]["mean"] is not None and grid[p][col].get("complete", True)]
+            if len(ranked) > 1:
+                values = [grid[p][col]["mean"] for p in ranked]
                 best = max(values) if better > 0 else min(values)
-                for p in grid:
-                    m = grid[p][col]["mean"]
-                    grid[p][col]["best"] = m is not None and _fmt(m, metric) == _fmt(best, metric)
+                for p in ranked:
+                    grid[p][col]["best"] = _fmt(grid[p][col]["mean"], metric) == _fmt(best, metric)
     return {"metric": metric, "columns": columns, "rows": grid}
 
 

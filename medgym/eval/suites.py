@@ -154,6 +154,10 @@ def resolve_suites(spec: str, qa_mode: str = "closed") -> list[Suite]:
     known = environment_suites()
     if spec in known:
         return [known[spec]]
+    if spec in ("heldout", "smoke"):
+        raise ValueError(f"suite {spec!r} is empty in this checkout: " +
+                         ("no domain marks tasks as held out (split 'heldout')" if spec == "heldout" else
+                          "no domain has test tasks") + f".\nValid suites:\n{describe()}")
     fmt, _, rest = spec.partition(":")
     if fmt in READERS and rest:
         path = Path(rest).expanduser()
@@ -198,8 +202,12 @@ def resolve_all(specs: list[str], qa_mode: str = "closed") -> list[Suite]:
     suites: list[Suite] = []
     for spec in specs:
         suites += [s for s in resolve_suites(spec, qa_mode) if s not in suites]
+    paths: dict[str, set[str | None]] = {}
+    for s in suites:
+        if s.kind == "qa":
+            paths.setdefault(s.name.split("/")[0], set()).add(s.path)
     for i, s in enumerate(suites):
         base = s.name.split("/")[0]
-        if s.kind == "qa" and len({t.path for t in suites if t.kind == "qa" and t.name.split("/")[0] == base}) > 1:
+        if s.kind == "qa" and len(paths[base]) > 1:
             suites[i] = Suite(**{**s.__dict__, "name": s.name.replace(base, f"{base}-{Path(s.path or '').stem}", 1)})
     return suites
