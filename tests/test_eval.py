@@ -180,6 +180,17 @@ def test_parallel_workers_give_the_serial_results():
     assert _strip(parallel) == _strip(serial) and parallel.cells == serial.cells
 
 
+@pytest.mark.slow
+def test_ray_gives_the_serial_results():
+    ray = pytest.importorskip("ray", reason="Ray is the optional extra medgym[ray]")
+    kwargs = dict(policies=["scripted"], suites=["cardiology"], limit=3, seed=4, **FAST)
+    try:
+        on_ray = evaluate(**kwargs, ray=True, workers=2)
+    finally:
+        ray.shutdown()
+    assert _strip(on_ray) == _strip(evaluate(**kwargs))
+
+
 def test_an_interrupted_evaluation_resumes_from_finished_episodes(tmp_path):
     out = tmp_path / "eval"
     args = ["eval", "--policy", "scripted", "--suite", "clinical_diagnosis", "--limit", "8", "--patient-matcher",

@@ -34,6 +34,7 @@ from medgym.eval.records import action_text, env_record, failed_record, qa_recor
 from medgym.eval.suites import Suite
 
 EPISODES_FILE = "episodes.jsonl"
+WORKER_PRELOAD = ["medgym.eval.runner", "medgym.env", "medgym.agents", "torch", "medgym.eval.worker"]
 CONFIG_FILE = "config.json"
 _RETRYABLE_NAMES = {"APITimeoutError", "APIConnectionError", "TimeoutException", "ConnectError", "ReadTimeout",
                     "ConnectTimeout", "RemoteProtocolError", "InternalServerError"}
@@ -200,8 +201,12 @@ def _run_processes(jobs: list[Job], config: EvalConfig, workers: int) -> Iterato
     import multiprocessing
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
-    # spawn, not fork: a forked torch / tokenizers runtime can deadlock in the child
-    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+    # forkserver, not fork: a torch / tokenizers runtime that has run can deadlock in a forked child. The fork
+    # server only imports and loads data (medgym.eval.worker: tasks, tool schemas) and lives as long as this
+    # process, so every worker, in this pool and later ones, starts with them loaded.
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(WORKER_PRELOAD)
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         pending = {pool.submit(run_batch, b, config) for b in batches(jobs, workers)}
         try:
             while pending:
@@ -226,6 +231,10 @@ def _run_ray(jobs: list[Job], config: EvalConfig, workers: int) -> Iterator[dict
                                   "log_to_driver": False}
         if not address:
             kwargs["num_cpus"] = max(1, workers)
+            # a local cluster on a busy machine: the raylet gives its dashboard agent only 15 s to start by
+            # default and aborts after (ray-project/ray#65983); allow two minutes
+            os.environ.setdefault("RAY_agent_register_timeout_ms", "120000")
+            os.environ.setdefault("RAY_raylet_start_wait_time_s", "120")
         ray.init(address=address, **kwargs)
     remote = ray.remote(run_batch)
     pending = [remote.remote(b, config) for b in batches(jobs, max(1, workers))]
