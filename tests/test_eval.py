@@ -136,6 +136,43 @@ def test_scores_have_intervals_and_n(results):
     assert again.cell("scripted", "workup") == results.cell("scripted", "workup")
 
 
+class Fumbler:
+    """The oracle, after one malformed tool call and one call to a tool that does not exist."""
+
+    name = "fumbler"
+
+    def __init__(self):
+        from medgym.agents import OraclePolicy
+
+        self.oracle, self.turn = OraclePolicy(), 0
+
+    def reset(self, observation, info):
+        self.oracle.reset(observation, info)
+        self.turn = 0
+
+    def act(self, observation, info):
+        self.turn += 1
+        if self.turn == 1:
+            return '<tool_call>{"name": "order_ecg", "arguments": </tool_call>'
+        if self.turn == 2:
+            return '<tool_call>{"name": "order_mri_of_everything", "arguments": {}}</tool_call>'
+        return self.oracle.act(observation, info)
+
+
+def test_validity_and_tokens_per_turn_pool_over_episodes():
+    results = evaluate([Fumbler()], ["workup"], limit=3, **FAST)
+    episodes = results.episodes
+    assert all(e["invalid_calls"] == 2 for e in episodes)
+    scores = results.cell("fumbler", "workup")["scores"]
+    valid = sum(e["tool_calls"] for e in episodes)
+    assert scores["tool_call_validity"]["mean"] == pytest.approx(valid / (valid + 6))
+    assert scores["tokens_per_turn"]["mean"] == pytest.approx(
+        sum(e["tokens_per_episode"] for e in episodes) / sum(e["turns"] for e in episodes))
+    lo, hi = scores["tool_call_validity"]["ci"]
+    assert lo <= scores["tool_call_validity"]["mean"] <= hi < 1.0
+    assert scores["success"]["mean"] == 1.0 and scores["monologue_rate"]["mean"] == 0.0
+
+
 def test_tables_mark_the_best_and_average_over_suites(results):
     t = table(results, "success")
     assert t["columns"] == ["clinical_diagnosis", "workup", "mcq", "average"]

