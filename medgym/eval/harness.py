@@ -64,6 +64,10 @@ def evaluate(
         raise ValueError(f"limit must be at least 1, got {limit}")
     if workers < 1:
         raise ValueError(f"workers must be at least 1, got {workers}")
+    if max_turns < 1 or qa_max_turns < 1:
+        raise ValueError(f"max_turns and qa_max_turns must be at least 1, got {max_turns} and {qa_max_turns}")
+    if retries < 0:
+        raise ValueError(f"retries must be 0 or more, got {retries}")
     specs = _unique_names([resolve_policy(p) for p in policies])
     resolved = resolve_all(list(suites), qa_mode)
     config = EvalConfig(seed=seed, max_turns=max_turns, reward=reward, patient_matcher=patient_matcher,

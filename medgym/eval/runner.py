@@ -258,6 +258,8 @@ class EpisodeLog:
 
     def __init__(self, out: Path, config: EvalConfig, overwrite: bool = False) -> None:
         self.out = Path(out).expanduser()
+        if self.out.exists() and not self.out.is_dir():
+            raise ValueError(f"--out {self.out} is a file; name a folder for the results")
         self.out.mkdir(parents=True, exist_ok=True)
         self.path = self.out / EPISODES_FILE
         config_path = self.out / CONFIG_FILE
