@@ -82,6 +82,9 @@ def test_policy_specs_resolve(tmp_path, monkeypatch):
     model.mkdir(parents=True)
     (model / "config.json").write_text("{}")
     assert (resolve_policy("default").kind, resolve_policy("default").path) == ("hf", str(model))
+    before = resolve_policy("default").identity()
+    (model / "model.safetensors").write_bytes(b"rebuilt")  # a rebuilt model is another policy for resuming
+    assert resolve_policy("default").identity() != before
     run = tmp_path / "run"
     for step in (2, 10, 9):
         (run / f"checkpoint-{step}").mkdir(parents=True)

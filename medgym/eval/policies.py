@@ -43,6 +43,19 @@ class PolicySpec:
     model: str | None = None
     obj: Any = field(default=None, compare=False, hash=False)
 
+    def identity(self) -> str:
+        """What the policy is, for resuming: its spec, and for a model its files' sizes and times (a rebuilt
+        `default` is a different policy, whose finished episodes are not reused)."""
+        if self.kind != "hf":
+            return self.spec
+        stamps = []
+        for folder in filter(None, (self.path, self.adapter)):
+            for f in sorted(Path(folder).iterdir()):
+                if f.is_file():
+                    st = f.stat()
+                    stamps.append(f"{f.name}:{st.st_size}:{st.st_mtime_ns}")
+        return f"{self.spec}|{self.path}|{self.adapter}|" + ",".join(stamps)
+
     def unsupported(self, suite: Suite) -> str | None:
         """Why this policy cannot play `suite`, or None when it can."""
         if self.kind == "scripted" and suite.kind == "qa":

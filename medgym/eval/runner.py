@@ -163,7 +163,8 @@ def run_job(job: Job, config: EvalConfig) -> dict[str, Any]:
                 record = failed_record(f"{type(exc).__name__}: {exc} (after {attempts} attempts)")
                 break
             time.sleep(config.retry_wait_s * 2 ** (attempts - 1))
-    return {"policy": job.policy.name, "suite": job.suite.name, "item": job.item, "seed": seed,
+    return {"policy": job.policy.name, "policy_id": job.policy.identity(), "suite": job.suite.name, "item": job.item,
+            "seed": seed,
             "attempts": attempts, **record, "elapsed_s": round(time.perf_counter() - start, 4)}
 
 
@@ -309,7 +310,10 @@ class EpisodeLog:
 def play(jobs: list[Job], config: EvalConfig, log: EpisodeLog | None = None, workers: int = 1, use_ray: bool = False,
          progress: Callable[[dict[str, Any]], None] | None = None) -> dict[tuple[str, str, str], dict[str, Any]]:
     """Play the jobs not finished yet (per `log`), record each as it comes in; return every record by key."""
-    done = dict(log.records) if log else {}
+    done = {}
+    if log:  # reuse a finished episode only if it was played by the same policy (a rebuilt model is not)
+        identities = {j.policy.name: j.policy.identity() for j in jobs}
+        done = {k: r for k, r in log.records.items() if r.get("policy_id") == identities.get(k[0], r.get("policy_id"))}
     todo = [j for j in jobs if j.key not in done]
     for record in run_jobs(todo, config, workers, use_ray):
         if log:
