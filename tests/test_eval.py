@@ -224,6 +224,14 @@ def test_parallel_workers_give_the_serial_results():
 def test_ray_gives_the_serial_results():
     ray = pytest.importorskip("ray", reason="Ray is the optional extra medgym[ray]")
     kwargs = dict(policies=["scripted"], suites=["cardiology"], limit=3, seed=4, **FAST)
+    os.environ.setdefault("RAY_agent_register_timeout_ms", "120000")
+    os.environ.setdefault("RAY_raylet_start_wait_time_s", "120")
+    try:
+        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
+                 runtime_env={"env_vars": {"PYTHONPATH": os.pathsep.join(sys.path)}})
+    except Exception as exc:  # noqa: BLE001 - Ray's own start-up failure, not the harness's
+        ray.shutdown()
+        pytest.skip(f"a local Ray cluster did not start on this machine: {exc}")
     try:
         on_ray = evaluate(**kwargs, ray=True, workers=2)
     finally:
