@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,7 @@ def evaluate(
     qa_max_turns: int = 6,
     retries: int = 2,
     retry_wait_s: float = 1.0,
+    endpoint_timeout: float = 120.0,
     progress: Callable[[dict[str, Any]], None] | None = None,
 ) -> Results:
     """Evaluate each policy on each suite and return the scores with 95% bootstrap intervals.
@@ -50,6 +52,7 @@ def evaluate(
         qa_max_turns: turn limit of agentic benchmark episodes.
         retries: retries of an episode whose endpoint timed out before it is recorded as failed.
         retry_wait_s: wait before the first retry (doubling after each).
+        endpoint_timeout: seconds an `openai:` endpoint may take to answer one turn before it counts as timed out.
         progress: called with each finished episode's record.
     """
     if isinstance(policies, (str, PolicySpec)) or not isinstance(policies, Sequence):
@@ -68,7 +71,10 @@ def evaluate(
         raise ValueError(f"max_turns and qa_max_turns must be at least 1, got {max_turns} and {qa_max_turns}")
     if retries < 0:
         raise ValueError(f"retries must be 0 or more, got {retries}")
+    if endpoint_timeout <= 0:
+        raise ValueError(f"endpoint_timeout must be positive, got {endpoint_timeout}")
     specs = _unique_names([resolve_policy(p) for p in policies])
+    specs = [replace(s, timeout=endpoint_timeout) if s.kind == "openai" else s for s in specs]
     resolved = resolve_all(list(suites), qa_mode)
     config = EvalConfig(seed=seed, max_turns=max_turns, reward=reward, patient_matcher=patient_matcher,
                         qa_max_turns=qa_max_turns, retries=retries, retry_wait_s=retry_wait_s)

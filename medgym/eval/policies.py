@@ -41,6 +41,7 @@ class PolicySpec:
     adapter: str | None = None
     base_url: str | None = None
     model: str | None = None
+    timeout: float = 120.0  # seconds an endpoint may take to answer one turn
     obj: Any = field(default=None, compare=False, hash=False)
 
     def identity(self) -> str:
@@ -169,8 +170,9 @@ def _hf_policy(spec: PolicySpec) -> Any:
 
 def _openai_policy(spec: PolicySpec) -> Any:
     try:
-        from medgym.agents.openai import OpenAIPolicy  # built on the `model` branch
+        from medgym.agents.openai_api import OpenAIPolicy  # built on the `model` branch
     except ImportError:
         raise ValueError(f"policy {spec.spec!r} is an OpenAI endpoint, but this checkout has no OpenAIPolicy "
-                         "(medgym.agents.openai) yet") from None
-    return OpenAIPolicy(base_url=spec.base_url, model=spec.model)
+                         "(medgym.agents.openai_api) yet") from None
+    # the client does not retry: time-outs are retried (and then recorded) by the evaluation runner
+    return OpenAIPolicy(model=spec.model, base_url=spec.base_url, timeout=spec.timeout, max_retries=0)
