@@ -10,6 +10,7 @@
     medgym model eval               held-out tool-call validity, tool use and success vs the majority baseline
     medgym model info               the default model's build report
     medgym kb build [--small]       build the knowledge index (see `medgym kb --help`)
+    medgym eval --policy P --suite S  evaluate policies on suites and benchmarks (`medgym eval --list`)
 """
 
 from __future__ import annotations
@@ -190,6 +191,7 @@ def _model_eval(args: argparse.Namespace, out) -> int:
     print(f"(rollouts {result['rollout_seconds']} s, {result['tokens_per_second']} generated tokens/s)")
     return 0
 
+
 # --- knowledge base ---------------------------------------------------------------------------------
 
 
@@ -197,6 +199,61 @@ def cmd_kb(args: argparse.Namespace) -> int:
     from medgym.knowledge.cli import run
 
     return run(args)
+
+
+
+# --- evaluation -------------------------------------------------------------------------------------
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    """Evaluate policies on suites; print a table (or JSON) and write the reports."""
+    from medgym.eval import describe_suites, evaluate
+    from medgym.eval.policies import VALID
+    from medgym.eval.report import table as grid
+
+    if args.list:
+        print(describe_suites())
+        print(f"policies: {VALID}")
+        return 0
+    if not args.policy:
+        raise ValueError(f"name a policy with --policy; valid policies: {VALID}")
+    out = args.out
+    if out is None:
+        from medgym.paths import runs_dir
+
+        out = runs_dir() / "eval" / time.strftime("%Y%m%d-%H%M%S")
+    count = collections.Counter()
+
+    def progress(record: dict) -> None:
+        count[(record["policy"], record["suite"])] += 1
+        if not args.quiet:
+            flag = "failed" if record.get("error") else "solved" if record["success"] else "not solved"
+            print(f"  {record['policy']} / {record['suite']} / {record['item']}: {flag}", file=sys.stderr)
+
+    start = time.perf_counter()
+    try:
+        results = evaluate(args.policy, args.suite or ["smoke"], limit=args.limit, seed=args.seed,
+                           workers=args.workers, ray=args.ray, out=out, overwrite=args.overwrite, qa_mode=args.qa_mode,
+                           max_turns=args.max_turns, reward=args.reward, patient_matcher=args.patient_matcher,
+                           retries=args.retries, endpoint_timeout=args.timeout, progress=progress)
+    except (RuntimeError, KeyboardInterrupt) as exc:
+        print(f"medgym eval: {exc or 'interrupted'}\nfinished episodes are kept in {out}; run the same command with "
+              f"--out {out} to resume", file=sys.stderr)
+        return 1
+    if args.json:
+        print(results.to_json())
+    else:
+        for metric in ("success", "tool_calls_per_episode", "tokens_per_turn"):
+            t = grid(results, metric)
+            rows = [[p, *(("* " if c.get("best") else "") + c["text"] for c in (row[col] for col in t["columns"]))]
+                    for p, row in t["rows"].items()]
+            print(f"{metric} (mean [95% CI] n; * best in column)")
+            print(table(rows, ["policy", *t["columns"]]))
+            print()
+    played = sum(count.values())
+    print(f"{played} episodes played in {time.perf_counter() - start:.1f} s; reports in {out} "
+          "(results.json, report.md, report.html, charts.html)", file=sys.stderr)
+    return 0
 
 
 # --- wiring -----------------------------------------------------------------------------------------
@@ -252,6 +309,29 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("kb", help="the knowledge base: build, add, search, serve, stats")
     add_arguments(p)
     p.set_defaults(func=cmd_kb)
+
+    p = sub.add_parser("eval", help="evaluate policies on environment suites and QA benchmarks")
+    p.add_argument("--policy", action="append", default=[],
+                   help="scripted, oracle, default, a model/run folder, or openai:URL:MODEL (repeatable)")
+    p.add_argument("--suite", action="append", default=[],
+                   help="a suite name (see --list) or a benchmark FORMAT:PATH (repeatable; default smoke)")
+    p.add_argument("--limit", type=int, default=None, help="the first N items of each suite")
+    p.add_argument("--json", action="store_true", help="print the results as JSON")
+    p.add_argument("--workers", type=int, default=1, help="local worker processes")
+    p.add_argument("--ray", action="store_true", help="run episodes on Ray (RAY_ADDRESS, else a local cluster)")
+    p.add_argument("--out", default=None, help="results folder; run again with the same folder to resume")
+    p.add_argument("--overwrite", action="store_true", help="discard finished episodes in --out")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--qa-mode", choices=["closed", "agentic", "both"], default="closed",
+                   help="benchmarks closed book (one turn) or agentic (search_knowledge allowed)")
+    p.add_argument("--max-turns", type=int, default=24)
+    p.add_argument("--reward", default="shaped")
+    p.add_argument("--patient-matcher", choices=["hybrid", "lexical"], default="hybrid")
+    p.add_argument("--retries", type=int, default=2, help="retries of an endpoint that times out")
+    p.add_argument("--timeout", type=float, default=120.0, help="seconds an openai: endpoint may take per turn")
+    p.add_argument("--quiet", action="store_true", help="no line per episode on stderr")
+    p.add_argument("--list", action="store_true", help="list the suites and policy specs")
+    p.set_defaults(func=cmd_eval)
     return parser
 
 
