@@ -6,6 +6,7 @@
     medgym play [--task ID]         play an encounter yourself in the terminal
     medgym play --agent scripted    watch an agent play (prints the transcript)
     medgym run                      the main job (see README)
+    medgym experiment run FILE      execute a notebook over a parameter grid (papermill); --resume
 """
 
 from __future__ import annotations
@@ -140,6 +141,19 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_experiment(args: argparse.Namespace) -> int:
+    from medgym.experiment import ExperimentError, parse_overrides, run_experiment
+
+    try:
+        exp_dir = run_experiment(args.file, resume=args.resume, runs_root=args.runs_dir,
+                                 overrides=parse_overrides(args.set or []))
+    except ExperimentError as exc:
+        print(f"medgym experiment: {exc}", file=sys.stderr)
+        return 2
+    rows = json.loads((exp_dir / "results.json").read_text())["rows"]
+    return 1 if any(r["status"] == "failed" for r in rows) else 0
+
+
 # --- wiring -----------------------------------------------------------------------------------------
 
 
@@ -171,6 +185,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reward", default="shaped")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("experiment", help="run a notebook over a parameter grid with papermill")
+    p.add_argument("action", choices=["run"])
+    p.add_argument("file", help="experiment YAML, e.g. experiments/agents_by_domain.yaml")
+    p.add_argument("--resume", action="store_true", help="skip runs that finished with the same config")
+    p.add_argument("--runs-dir", default=None, help="where runs go (default: runs/ beside the YAML file)")
+    p.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a parameter or grid axis (repeatable)")
+    p.set_defaults(func=cmd_experiment)
     return parser
 
 
