@@ -275,8 +275,9 @@ def execute_run(notebook: Path, run_dir: Path, parameters: dict[str, Any], kerne
 
     papermill.execute_notebook(
         str(notebook), str(run_dir / "notebook.ipynb"), parameters=parameters, kernel_name=kernel,
-        cwd=str(notebook.parent), execution_timeout=timeout_s, progress_bar=False, log_output=False,
-        request_save_on_cell_execute=True,
+        cwd=str(notebook.parent), execution_timeout=timeout_s, start_timeout=180, progress_bar=False,
+        log_output=False, request_save_on_cell_execute=True,
+        store_widget_state=False,  # a FigureWidget's state carries plotly.js (~5 MB); figures are saved apart
     )
 
 
@@ -513,9 +514,12 @@ def write_summary(config: ExperimentConfig, notebook: Path, exp_dir: Path, resul
     if png_error:
         header.append(f"- {png_error}")
     md = header + ["", "## Runs", "", _markdown_table(rows, columns)]
+    shown_groups = [{**{k: g[k] for k in (*group_by, "runs")},
+                     **{m: f"{_fmt(g[m])} ± {_fmt(g[m + '_sd'])}" for m in metrics if m in g}} for g in groups]
+    gcols = [*group_by, "runs", *metrics]
     if groups:
-        gcols = [*group_by, "runs"] + [c for m in metrics for c in (m, f"{m}_sd")]
-        md += ["", f"## By {', '.join(group_by)} (mean and SD over the other parameters)", "", _markdown_table(groups, gcols)]
+        md += ["", f"## By {', '.join(group_by)} (mean ± SD over the other parameters)", "",
+               _markdown_table(shown_groups, gcols)]
     failed = [r for r in rows if r["status"] == "failed"]
     if failed:
         md += ["", "## Failed runs", ""] + [f"- `{r['run']}`: {r.get('error')}" for r in failed]
@@ -532,7 +536,7 @@ def write_summary(config: ExperimentConfig, notebook: Path, exp_dir: Path, resul
         "<h2>Runs</h2>" + _html_table(rows, columns),
     ]
     if groups:
-        html.append(f"<h2>By {escape(', '.join(group_by))}</h2>" + _html_table(groups, gcols))
+        html.append(f"<h2>By {escape(', '.join(group_by))} (mean ± SD)</h2>" + _html_table(shown_groups, gcols))
     if failed:
         html.append("<h2>Failed runs</h2><ul>" + "".join(f"<li><code>{escape(r['run'])}</code>: {escape(str(r.get('error')))}</li>"
                                                          for r in failed) + "</ul>")

@@ -43,7 +43,7 @@ PANELS: tuple[Panel, ...] = (
     Panel("step_time_s", "Step time (s)"),
 )
 SECONDARY_KEYS = {p.std for p in PANELS if p.std} | {p.max for p in PANELS if p.max}
-IGNORED_KEYS = {"step", "epoch", "seed", "episode"}
+IGNORED_KEYS = {"step", "epoch", "seed", "episode", "episodes"}
 COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf")
 DASHES = ("solid", "dash", "dot", "dashdot", "longdash", "longdashdot")
 
@@ -118,7 +118,7 @@ def metrics_figure(runs: list[Run], columns: int = 3, title: str | None = None) 
         return fig
     rows = math.ceil(len(panels) / columns)
     fig = make_subplots(rows=rows, cols=columns, subplot_titles=[p.title for p in panels],
-                        vertical_spacing=min(0.12, 0.5 / rows), horizontal_spacing=0.07)
+                        vertical_spacing=min(0.16, 0.45 / rows), horizontal_spacing=0.06)
     styles = run_styles(runs)
     for i, panel in enumerate(panels):
         row, col = divmod(i, columns)
@@ -128,10 +128,12 @@ def metrics_figure(runs: list[Run], columns: int = 3, title: str | None = None) 
                 fig.add_trace(trace, row=row + 1, col=col + 1)
         if panel.unit_range:
             fig.update_yaxes(range=[-0.02, 1.02], row=row + 1, col=col + 1)
-        fig.update_xaxes(title_text="step", title_standoff=2, row=row + 1, col=col + 1)
-    fig.update_layout(height=260 * rows + 80, template="plotly_white", title=title,
-                      legend={"orientation": "h", "y": -0.04 if rows > 2 else -0.12},
-                      margin={"l": 50, "r": 20, "t": 60 if title else 40, "b": 40},
+        if i + columns >= len(panels):  # the lowest panel of its column says what the x axis is
+            fig.update_xaxes(title_text="step", title_standoff=4, row=row + 1, col=col + 1)
+    height = 290 * rows + 120
+    fig.update_layout(height=height, template="plotly_white", title=title,
+                      legend={"orientation": "h", "yanchor": "top", "y": -60 / height, "x": 0},
+                      margin={"l": 50, "r": 20, "t": 70 if title else 40, "b": 110},
                       font={"size": 11})
     fig.update_annotations(font_size=12)
     return fig

@@ -87,31 +87,43 @@ def parse_scalar(text: str, kind: str) -> Any:
 
 
 @dataclass
-class Field:
-    """One argument: its widget, how to read it, and where its error is shown."""
+class FieldSpec:
+    """One argument of a tool as a form field, independent of the UI toolkit.
+
+    control: "choice" (a drop-down of `options`, (label, value) pairs), "checkbox", "text" or "textarea".
+    """
 
     name: str
     prop: dict[str, Any]
     required: bool
-    widget: W.Widget
-    error: W.HTML
+    control: str
+    options: list[tuple[str, Any]]
+    help: str
 
     @property
     def kind(self) -> str:
         return _type(self.prop)
 
-    def read(self) -> tuple[bool, Any]:
-        """(present, value); raises FieldError for a value of the wrong type."""
-        w, kind = self.widget, self.kind
-        if isinstance(w, W.Checkbox):
-            return True, bool(w.value)
-        if isinstance(w, W.Dropdown):
-            if w.value in (None, BLANK):
+    @property
+    def label(self) -> str:
+        return humanize(self.name)
+
+    @property
+    def type_label(self) -> str:
+        return "choose one" if self.control == "choice" else _type_label(self.prop)
+
+    def coerce(self, raw: Any) -> tuple[bool, Any]:
+        """(present, value) from what the control holds; raises FieldError for a value of the wrong type."""
+        kind = self.kind
+        if self.control == "checkbox":
+            return True, bool(raw)
+        if self.control == "choice":
+            if raw in (None, BLANK, ""):
                 if self.required:
                     raise FieldError("choose a value")
                 return False, None
-            return True, parse_scalar(w.value, kind) if kind == "boolean" else w.value
-        text = str(w.value)
+            return True, parse_scalar(raw, kind) if kind == "boolean" else raw
+        text = "" if raw is None else str(raw)
         if kind == "array":
             items = [line.strip() for line in re.split(r"[\n;]", text) if line.strip()]
             if not items:
@@ -141,25 +153,81 @@ class Field:
         return True, parse_scalar(text, kind)
 
 
-def _widget(tool: str, name: str, prop: dict[str, Any], required: bool) -> W.Widget:
-    kind = _type(prop)
+def field_specs(spec: ToolSpec) -> list[FieldSpec]:
+    """The form fields of a tool, from its JSON schema (and the catalogs, for lab tests and studies)."""
+    params = spec.schema["function"].get("parameters", {})
+    required = set(params.get("required", []))
+    out = []
+    for name, prop in params.get("properties", {}).items():
+        req = name in required
+        kind = _type(prop)
+        blank = [] if req else [(BLANK, BLANK)]
+        options: list[tuple[str, Any]] = []
+        if (spec.name, name) in CHOICES:
+            control, options = "choice", blank + CHOICES[(spec.name, name)]()
+        elif "enum" in prop:
+            control, options = "choice", blank + [(humanize(v), v) for v in prop["enum"] if v is not None]
+        elif kind == "boolean" and req:
+            control = "checkbox"
+        elif kind == "boolean":
+            control, options = "choice", [(BLANK, BLANK), ("yes", "yes"), ("no", "no")]
+        elif kind in ("array", "object"):
+            control = "textarea"
+        else:
+            control = "text"
+        out.append(FieldSpec(name, prop, req, control, options,
+                             CHOICE_HELP.get((spec.name, name), prop.get("description", ""))))
+    return out
+
+
+def check_arguments(spec: ToolSpec, raw: dict[str, Any]) -> tuple[dict[str, Any] | None, dict[str, str]]:
+    """Arguments from raw control values, or None and the problems ('' keys a problem of the whole form)."""
+    args: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    for f in field_specs(spec):
+        try:
+            present, value = f.coerce(raw.get(f.name))
+        except FieldError as exc:
+            errors[f.name] = f"{f.label}: {exc}"
+            continue
+        if present:
+            args[f.name] = value
+    if errors:
+        return None, errors
+    try:
+        spec.validate(args)
+    except ToolError as exc:
+        return None, {"": str(exc).split(". Call it as")[0]}
+    return args, {}
+
+
+@dataclass
+class Field:
+    """A form field's ipywidgets: the control and the place its error is shown."""
+
+    spec: FieldSpec
+    widget: W.Widget
+    error: W.HTML
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def required(self) -> bool:
+        return self.spec.required
+
+
+def _widget(f: FieldSpec) -> W.Widget:
     layout = W.Layout(width="100%")
-    if (tool, name) in CHOICES:
-        options = CHOICES[(tool, name)]()
-        return W.Dropdown(options=([] if required else [(BLANK, BLANK)]) + options, value=None if required else BLANK,
-                          layout=layout)
-    if "enum" in prop:
-        options = [(humanize(v), v) for v in prop["enum"] if v is not None]
-        return W.Dropdown(options=([] if required else [(BLANK, BLANK)]) + options,
-                          value=None if required else BLANK, layout=layout)
-    if kind == "boolean" and required:
+    if f.control == "choice":
+        return W.Dropdown(options=f.options, value=None if f.required else BLANK, layout=layout)
+    if f.control == "checkbox":
         return W.Checkbox(value=False, indent=False)
-    if kind == "boolean":
-        return W.Dropdown(options=[BLANK, "yes", "no"], value=BLANK, layout=layout)
-    if kind in ("array", "object"):
-        hint = "one per line" if kind == "array" else "JSON object"
+    if f.control == "textarea":
+        hint = "one per line" if f.kind == "array" else "JSON object"
         return W.Textarea(placeholder=hint, layout=W.Layout(width="100%", height="70px"))
-    placeholder = {"integer": "whole number", "number": "number"}.get(kind, "")
+    placeholder = {"integer": "whole number", "number": "number"}.get(f.kind, "")
     return W.Text(placeholder=placeholder, layout=layout)
 
 
@@ -168,22 +236,18 @@ class ToolForm(W.VBox):
 
     def __init__(self, spec: ToolSpec, **kwargs: Any) -> None:
         self.spec = spec
-        params = spec.schema["function"].get("parameters", {})
-        required = set(params.get("required", []))
         self.fields: dict[str, Field] = {}
         rows: list[W.Widget] = []
-        for name, prop in params.get("properties", {}).items():
-            is_required = name in required
-            widget = _widget(spec.name, name, prop, is_required)
+        for f in field_specs(spec):
+            widget = _widget(f)
             error = W.HTML("")
             error.add_class("medgym-field-error")
-            widget.add_class(f"medgym-arg-{name}")
-            self.fields[name] = Field(name, prop, is_required, widget, error)
-            star = REQUIRED_MARK if is_required else ""
-            help_text = escape(CHOICE_HELP.get((spec.name, name), prop.get("description", "")))
+            widget.add_class(f"medgym-arg-{f.name}")
+            self.fields[f.name] = Field(f, widget, error)
+            star = REQUIRED_MARK if f.required else ""
             label = W.HTML(
-                f"<b>{humanize(name)}</b>{star} <span style='color:#627d98;font-size:12px'>({_type_label(prop)})</span>"
-                f"<div style='color:#627d98;font-size:12px;line-height:1.3'>{help_text}</div>"
+                f"<b>{f.label}</b>{star} <span style='color:#627d98;font-size:12px'>({f.type_label})</span>"
+                f"<div style='color:#627d98;font-size:12px;line-height:1.3'>{escape(f.help)}</div>"
             )
             rows.append(W.VBox([label, widget, error], layout=W.Layout(margin="0 0 6px 0")))
         if not rows:
@@ -199,7 +263,7 @@ class ToolForm(W.VBox):
 
     @property
     def errors(self) -> dict[str, str]:
-        """The error text shown per field ('' where none), and under '' the form-level error."""
+        """The error text shown per field, and under '' the form-level error."""
         out = {name: _strip(f.error.value) for name, f in self.fields.items() if f.error.value}
         if self.form_error.value:
             out[""] = _strip(self.form_error.value)
@@ -208,24 +272,10 @@ class ToolForm(W.VBox):
     def arguments(self) -> dict[str, Any] | None:
         """The arguments if every field is valid; otherwise None, with each problem shown under its field."""
         self.clear_errors()
-        args: dict[str, Any] = {}
-        bad = False
-        for name, f in self.fields.items():
-            try:
-                present, value = f.read()
-            except FieldError as exc:
-                f.error.value = _error_html(f"{humanize(name)} {exc}")
-                bad = True
-                continue
-            if present:
-                args[name] = value
-        if bad:
-            return None
-        try:
-            self.spec.validate(args)
-        except ToolError as exc:
-            self.form_error.value = _error_html(str(exc).split(". Call it as")[0])
-            return None
+        args, errors = check_arguments(self.spec, {n: f.widget.value for n, f in self.fields.items()})
+        for name, text in errors.items():
+            target = self.fields[name].error if name else self.form_error
+            target.value = _error_html(text)
         return args
 
     def reset(self) -> None:
