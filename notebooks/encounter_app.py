@@ -82,6 +82,16 @@ def _(knowledge_notice, mo, render, session):
 
 
 @app.cell
+def _(get_version, mo, render, session):
+    get_version()
+    _r = session.result
+    (mo.Html(render.end_screen(session.task, session.submission, _r["total"], _r["terms"], _r["weights"],
+                               _r["success"], session.episode.action_keys, session.preset))
+     if _r else mo.md(""))
+    return
+
+
+@app.cell
 def _(get_version, session, set_status, set_version):
     def act(name, arguments):
         """Run one tool (or the final submission) and re-draw."""
@@ -136,16 +146,6 @@ def _(ask_form, final, get_status, get_version, mo, order_form, render, session,
     _left = mo.vstack([mo.Html(render.conversation(session.messages)),
                        mo.callout(mo.md(_status), kind="danger") if _status else mo.md("")])
     mo.hstack([_left, _actions], widths=[3, 2], align="start")
-    return
-
-
-@app.cell
-def _(get_version, mo, render, session):
-    get_version()
-    _r = session.result
-    (mo.Html(render.end_screen(session.task, session.submission, _r["total"], _r["terms"], _r["weights"],
-                               _r["success"], session.episode.action_keys, session.preset))
-     if _r else mo.md(""))
     return
 
 

@@ -219,14 +219,14 @@ class Field:
 
 
 def _widget(f: FieldSpec) -> W.Widget:
-    layout = W.Layout(width="100%")
+    layout = W.Layout(width="96%")
     if f.control == "choice":
         return W.Dropdown(options=f.options, value=None if f.required else BLANK, layout=layout)
     if f.control == "checkbox":
         return W.Checkbox(value=False, indent=False)
     if f.control == "textarea":
         hint = "one per line" if f.kind == "array" else "JSON object"
-        return W.Textarea(placeholder=hint, layout=W.Layout(width="100%", height="70px"))
+        return W.Textarea(placeholder=hint, layout=W.Layout(width="96%", height="70px"))
     placeholder = {"integer": "whole number", "number": "number"}.get(f.kind, "")
     return W.Text(placeholder=placeholder, layout=layout)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from html import escape
 from typing import Any, Callable
 
 import marimo as mo
@@ -17,18 +18,25 @@ def tool_form(spec: ToolSpec, on_run: Callable[[str, dict[str, Any]], None], lab
     if not fields:
         return mo.ui.button(label=label, kind="success", on_click=lambda _: on_run(spec.name, {}))
     elements: dict[str, Any] = {}
+    rows = []
     for f in fields:
-        text = f"{f.label}{' *' if f.required else ''} ({f.type_label}). {f.help}"
         if f.control == "choice":
             elements[f.name] = mo.ui.dropdown(options=dict(f.options), value=None if f.required else BLANK,
-                                              label=text, searchable=True, full_width=True)
+                                              full_width=True)
         elif f.control == "checkbox":
-            elements[f.name] = mo.ui.checkbox(label=text)
+            elements[f.name] = mo.ui.checkbox()
         elif f.control == "textarea":
-            elements[f.name] = mo.ui.text_area(label=text, placeholder="one per line", full_width=True)
+            elements[f.name] = mo.ui.text_area(placeholder="one per line", full_width=True, rows=3)
         else:
-            hint = {"integer": "whole number", "number": "number"}.get(f.kind, "")
-            elements[f.name] = mo.ui.text(label=text, placeholder=hint, full_width=True)
+            hint = {"integer": "whole number", "number": "number"}.get(f.kind, f.label)
+            elements[f.name] = mo.ui.text(placeholder=hint, full_width=True)
+        star = ' <span style="color:#a61b1b" title="required">*</span>' if f.required else ""
+        rows.append(
+            f"<div style='margin:2px 0 8px 0'><b>{_braces(f.label)}</b>{star} "
+            f"<span style='color:#627d98;font-size:12px'>({_braces(f.type_label)})</span>"
+            f"<div style='color:#627d98;font-size:12px;line-height:1.3;margin-bottom:2px'>{_braces(escape(f.help))}</div>"
+            f"{{{f.name}}}</div>"
+        )
     choices = {f.name: dict(f.options) for f in fields if f.control == "choice"}
 
     def values(raw: dict[str, Any] | None) -> dict[str, Any]:
@@ -50,4 +58,10 @@ def tool_form(spec: ToolSpec, on_run: Callable[[str, dict[str, Any]], None], lab
         if args is not None:
             on_run(spec.name, args)
 
-    return mo.ui.dictionary(elements).form(submit_button_label=label, validate=validate, on_change=submitted)
+    batch = mo.Html("".join(rows)).batch(**elements)
+    return batch.form(submit_button_label=label, validate=validate, on_change=submitted)
+
+
+def _braces(text: str) -> str:
+    """Text safe inside a `batch` template, where {name} marks an element."""
+    return text.replace("{", "{{").replace("}", "}}")

@@ -77,8 +77,9 @@ class EncounterPlayer(W.VBox):
         self.type_picker = W.Dropdown(description="Task type", layout=W.Layout(width="240px"))
         self.case_picker = W.Dropdown(description="Case", layout=W.Layout(width="440px"))
         self.case_id = W.Text(placeholder="or a case id", layout=W.Layout(width="230px"))
-        self.start_button = W.Button(description="Start case", button_style="primary", icon="play")
-        self.random_button = W.Button(description="Random case", icon="random")
+        self.start_button = W.Button(description="Start case", button_style="primary", icon="play",
+                                     layout=W.Layout(width="auto"))
+        self.random_button = W.Button(description="Random case", icon="random", layout=W.Layout(width="auto"))
         self.mode = W.ToggleButtons(options=["Play yourself", "Watch an agent"], value="Play yourself")
         for w, cls in [(self.case_picker, "medgym-case"), (self.start_button, "medgym-start"),
                        (self.mode, "medgym-mode"), (self.case_id, "medgym-case-id")]:
@@ -91,6 +92,7 @@ class EncounterPlayer(W.VBox):
 
         # --- the case and the conversation ---
         self.card = W.HTML()
+        self.card.add_class("medgym-card")
         self.conversation = W.HTML()
         self.conversation.add_class("medgym-conversation")
         self.notice = W.HTML()
@@ -107,19 +109,21 @@ class EncounterPlayer(W.VBox):
         self.ask_button.add_class("medgym-ask-button")
         self.ask_button.on_click(lambda _: self._ask())
         self.ask_text.on_submit(lambda _: self._ask())  # Enter in the box asks too (ipywidgets 8 still supports it)
-        self.tool_picker = W.Dropdown(description="Tool", layout=W.Layout(width="100%"))
+        self.tool_picker = W.Dropdown(layout=W.Layout(width="96%"))
         self.tool_picker.add_class("medgym-tool")
         self.tool_picker.observe(self._on_tool, "value")
         self.tool_help = W.HTML()
         self.tool_form_box = W.VBox()
         self.tool_form: ToolForm | None = None
-        self.run_button = W.Button(description="Order / do it", icon="flask", button_style="info")
+        self.run_button = W.Button(description="Order / do it", icon="flask", button_style="info",
+                                   layout=W.Layout(width="auto"))
         self.run_button.add_class("medgym-run-tool")
         self.run_button.on_click(lambda _: self._run_tool())
         self.submit_title = W.HTML()
         self.submit_form_box = W.VBox()
         self.submit_form: ToolForm | None = None
-        self.submit_button = W.Button(description="Submit", icon="check", button_style="success")
+        self.submit_button = W.Button(description="Submit", icon="check", button_style="success",
+                                      layout=W.Layout(width="auto"))
         self.submit_button.add_class("medgym-submit")
         self.submit_button.on_click(lambda _: self._submit())
         self.play_panel = W.VBox([
@@ -127,15 +131,15 @@ class EncounterPlayer(W.VBox):
             W.HTML("<hr style='margin:6px 0'><b>Examine, review the chart, order tests</b>"),
             self.tool_picker, self.tool_help, self.tool_form_box, self.run_button,
             W.HTML("<hr style='margin:6px 0'>"), self.submit_title, self.submit_form_box, self.submit_button,
-        ], layout=W.Layout(width="40%", padding="0 0 0 12px"))
+        ], layout=W.Layout(width="39%", margin="0 0 0 12px"))
 
         # --- watch: agent and stepping ---
         self.agent_picker = W.Dropdown(description="Agent", options=[
             ("Scripted clinician", "scripted"), ("Oracle (replays the ideal work-up)", "oracle"),
-            ("Model directory…", "model")], value="scripted", layout=W.Layout(width="100%"))
+            ("Model directory…", "model")], value="scripted", layout=W.Layout(width="96%"))
         self.agent_picker.add_class("medgym-agent")
         self.model_path = W.Text(placeholder="path to a Hugging Face model directory or checkpoint",
-                                 layout=W.Layout(width="100%", display="none"))
+                                 layout=W.Layout(width="96%", display="none"))
         self.agent_picker.observe(lambda c: setattr(self.model_path.layout, "display",
                                                     "" if c["new"] == "model" else "none"), "value")
         self.load_button = W.Button(description="Load agent", icon="user-md", button_style="primary")
@@ -161,7 +165,7 @@ class EncounterPlayer(W.VBox):
             self.agent_picker, self.model_path, self.load_button,
             W.HBox([self.prev_button, self.next_button, self.end_button]), self.autoplay,
             self.turn_info, self.token_plot,
-        ], layout=W.Layout(width="40%", padding="0 0 0 12px", display="none"))
+        ], layout=W.Layout(width="39%", margin="0 0 0 12px", display="none"))
 
         self.conversation_box = W.VBox([self.conversation], layout=W.Layout(width="60%"))
         body = W.HBox([self.conversation_box, self.play_panel, self.watch_panel])
@@ -171,7 +175,7 @@ class EncounterPlayer(W.VBox):
                    layout=W.Layout(flex_flow="row wrap")),
             self.mode,
         ])
-        super().__init__([header, self.notice, self.card, body, self.status, self.end])
+        super().__init__([header, self.notice, self.card, self.end, body, self.status])
         self.add_class("medgym-player")
         self._refresh_types(task_type)
         if task_id is not None:
@@ -187,7 +191,10 @@ class EncounterPlayer(W.VBox):
 
     def _refresh_cases(self) -> None:
         tasks = _tasks(self.domain_picker.value, self.type_picker.value, self.split)
+        current = self.case_picker.value
         self.case_picker.options = [(render.case_label(t, i + 1), t.id) for i, t in enumerate(tasks)]
+        ids = [t.id for t in tasks]
+        self.case_picker.value = current if current in ids else (ids[0] if ids else None)
 
     def _on_domain(self, change: dict[str, Any]) -> None:
         self._refresh_types()
@@ -211,14 +218,30 @@ class EncounterPlayer(W.VBox):
         self.agent_run = None
         self.view_turn = -1
         task = self.session.task
+        self._select(task)
         self.card.value = render.presentation_card(task)
         hint = knowledge_notice(task.domain)
         self.notice.value = render.notice(hint) if hint else ""
         self.end.value = ""
         self._status("")
         self._build_tools(task)
+        self._enable(True)
         self._render()
         self._plot_tokens()
+
+    def _select(self, task: Task) -> None:
+        """Show the started case in the selectors (and clear the id box)."""
+        if self.domain_picker.value != task.domain:
+            self.domain_picker.value = task.domain
+        if self.type_picker.value not in (ANY, task.task_type):
+            self.type_picker.value = ANY
+        if task.id in [v for _, v in self.case_picker.options]:
+            self.case_picker.value = task.id
+        self.case_id.value = ""
+
+    def _enable(self, on: bool) -> None:
+        for w in (self.ask_text, self.ask_button, self.run_button, self.submit_button):
+            w.disabled = not on
 
     def start_random(self) -> None:
         options = [v for _, v in self.case_picker.options]
@@ -247,7 +270,8 @@ class EncounterPlayer(W.VBox):
         self.tool_form = ToolForm(spec)
         self.tool_form.add_class("medgym-tool-form")
         self.tool_form_box.children = [self.tool_form]
-        self.tool_help.value = f"<span style='color:#627d98;font-size:12px'>{spec.description.splitlines()[0]}</span>"
+        self.tool_help.value = (f"<div style='color:#627d98;font-size:12px;line-height:1.3;margin:2px 0 6px 0'>"
+                                f"{render.escape(spec.description.splitlines()[0])}</div>")
 
     # --- playing --------------------------------------------------------------------------------------
 
@@ -295,6 +319,7 @@ class EncounterPlayer(W.VBox):
         self._status("; ".join(c.get("error") or "" for c in errors), error=bool(errors))
         self._render()
         if self.session.done:
+            self._enable(False)
             self._show_end()
 
     # --- watching -------------------------------------------------------------------------------------
@@ -397,7 +422,7 @@ class EncounterPlayer(W.VBox):
             cut = len(messages) if shown >= len(self.agent_run.turns) else self._message_index(shown)
             messages = messages[:cut]
             current = self.view_turn
-        self.conversation.value = render.conversation(messages, tokens, current)
+        self.conversation.value = render.conversation(messages, tokens, current, technical=self.agent_run is not None)
 
     def _message_index(self, turns: int) -> int:
         """Index in the messages where the `turns`-th assistant turn starts (presentation = 2 messages)."""

@@ -48,6 +48,7 @@ CSS = """
 .mg .impression.abn{color:#a61b1b}
 .mg .call{display:inline-block;background:#fff3c4;border:1px solid #f0b429;border-radius:5px;padding:1px 6px;
     margin:2px 4px 2px 0;font-family:SFMono-Regular,Menlo,Consolas,monospace;font-size:12px}
+.mg .call.human{font-family:inherit;font-size:13px;background:#fff8e1}
 .mg .tokens{float:right;font-size:11px;color:#486581;background:#fff;border-radius:8px;padding:0 6px;margin-left:8px}
 .mg .current{outline:2px solid #2680c2}
 .mg .banner{font-size:18px;font-weight:700;padding:8px 12px;border-radius:8px;margin-bottom:8px}
@@ -209,19 +210,38 @@ def tool_result(name: str, content: str) -> str:
 # --- the conversation ------------------------------------------------------------------------------------
 
 
-def call_chip(name: str, arguments: Any) -> str:
+def call_text(name: str, arguments: Any) -> str:
+    """A tool call as written by an agent: order_lab(test="troponin_t_hs")."""
     args = ", ".join(f"{k}={json.dumps(v, ensure_ascii=False)}" for k, v in arguments.items()) if isinstance(arguments, dict) else ""
-    return f'<span class="call">{escape(name)}({escape(args)})</span>'
+    return f"{name}({args})"
 
 
-def message_html(message: dict[str, Any], tokens: int | None = None, current: bool = False) -> str:
+def call_label(name: str, arguments: Any) -> str:
+    """A tool call as a clinician would say it: Order lab: High-sensitivity cardiac troponin T."""
+    if not isinstance(arguments, dict) or not arguments:
+        return humanize(name)
+    if name in ("order_lab", "order_imaging", "examine") and len(arguments) == 1:
+        return action_label(f"{name}:{next(iter(arguments.values()))}")
+    values = "; ".join(", ".join(map(str, v)) if isinstance(v, list) else str(v) for v in arguments.values())
+    return f"{humanize(name)}: {values}"
+
+
+def call_chip(name: str, arguments: Any, technical: bool = True) -> str:
+    """A highlighted tool call: the exact call (watching an agent) or its clinical reading (playing)."""
+    if technical:
+        return f'<span class="call">{escape(call_text(name, arguments))}</span>'
+    return f'<span class="call human" title="{escape(call_text(name, arguments))}">{escape(call_label(name, arguments))}</span>'
+
+
+def message_html(message: dict[str, Any], tokens: int | None = None, current: bool = False,
+                 technical: bool = True) -> str:
     """One chat message: the doctor's words and tool calls, the patient's reply, or a tool result."""
     role = message["role"]
     if role == "assistant":
         cur = " current" if current else ""
         badge = f'<span class="tokens">{tokens} tokens</span>' if tokens is not None else ""
         text = escape(message.get("content") or "")
-        calls = "".join(call_chip(c["function"]["name"], c["function"].get("arguments"))
+        calls = "".join(call_chip(c["function"]["name"], c["function"].get("arguments"), technical)
                         for c in message.get("tool_calls", []))
         return f'<div class="msg doctor{cur}">{badge}<div class="who">Doctor</div>{text}{"<div>" + calls + "</div>" if calls else ""}</div>'
     if role == "tool":
@@ -239,14 +259,15 @@ def message_html(message: dict[str, Any], tokens: int | None = None, current: bo
 
 
 def conversation(messages: list[dict[str, Any]], tokens: list[int | None] | None = None,
-                 current_turn: int | None = None) -> str:
-    """The encounter after the presentation (messages[2:]); `tokens[i]` is shown on the i-th doctor turn."""
+                 current_turn: int | None = None, technical: bool = False) -> str:
+    """The encounter after the presentation (messages[2:]); `tokens[i]` is shown on the i-th doctor turn.
+    `technical` shows tool calls as the agent wrote them (watching an agent) rather than in clinical words."""
     parts, turn = [], -1
     for m in messages[2:]:
         if m["role"] == "assistant":
             turn += 1
             n = tokens[turn] if tokens is not None and turn < len(tokens) else None
-            parts.append(message_html(m, n, current=turn == current_turn))
+            parts.append(message_html(m, n, current=turn == current_turn, technical=technical))
         else:
             parts.append(message_html(m))
     if not parts:
@@ -283,19 +304,25 @@ def correct_answer(task: Task) -> str:
     return f"{escape(t.diagnosis or '')}{code}"
 
 
+def _signed(value: float) -> str:
+    """+1.00 / -0.25, and 0.00 rather than -0.00."""
+    value = round(value, 2) + 0.0
+    return f"{value:+.2f}" if value else "0.00"
+
+
 def end_screen(task: Task, submission: dict[str, Any] | None, total: float, terms: dict[str, float],
                weights: dict[str, float], success: bool, done_actions: set[str], preset: str = "") -> str:
     """Score with its breakdown, the correct answer, what was done or missed, and the rationale."""
     verdict = "Correct" if success else "Not solved"
     rows = "".join(
-        f"<tr><td>{escape(humanize(k))}</td><td class='num'>{v:+.2f}</td><td class='num'>{weights.get(k, 0.0):g}</td>"
-        f"<td class='num'>{weights.get(k, 0.0) * v:+.2f}</td></tr>"
+        f"<tr><td>{escape(humanize(k))}</td><td class='num'>{_signed(v)}</td><td class='num'>{weights.get(k, 0.0):g}</td>"
+        f"<td class='num'>{_signed(weights.get(k, 0.0) * v)}</td></tr>"
         for k, v in terms.items()
     )
     breakdown = (f'<table class="labs"><tr><th>Reward term</th><th style="text-align:right">Value</th>'
                  f'<th style="text-align:right">Weight</th><th style="text-align:right">Contribution</th></tr>{rows}'
                  f'<tr><td><b>Total{" (" + escape(preset) + ")" if preset else ""}</b></td><td></td><td></td>'
-                 f'<td class="num"><b>{total:+.2f}</b></td></tr></table>')
+                 f'<td class="num"><b>{_signed(total)}</b></td></tr></table>')
     given = _value({k: v for k, v in (submission or {}).items()}) if submission else "nothing was submitted"
     required = task.truth.required_actions
     actions = "".join(
@@ -304,7 +331,7 @@ def end_screen(task: Task, submission: dict[str, Any] | None, total: float, term
     )
     findings = "".join(f"<li>{escape(f)}</li>" for f in task.truth.key_findings)
     body = (
-        f'<div class="card"><div class="banner {"ok" if success else "no"}">{verdict} · score {total:+.2f}</div>'
+        f'<div class="card"><div class="banner {"ok" if success else "no"}">{verdict} · score {_signed(total)}</div>'
         f"<p><b>Correct answer:</b> {correct_answer(task)}</p>"
         f"<div><b>Your answer:</b> {given}</div>"
         f"<h3 style='margin-top:10px'>Reward breakdown</h3>{breakdown}"
