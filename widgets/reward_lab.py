@@ -111,10 +111,18 @@ class RewardLab(W.VBox):
         self.term_rows.children = [*self.term_rows.children, W.HBox([box, slider, W.HTML(
             f"<span style='color:#627d98;font-size:12px;line-height:28px'>{escape(doc)}</span>")])]
 
-    def add_term(self, name: str, fn: RewardTerm, weight: float = 1.0) -> None:
-        """Register `fn(episode, task) -> float` as reward term `name` (a notebook cell's function) and weigh it."""
+    def add_term(self, name: str, fn: RewardTerm, weight: float = 1.0) -> bool:
+        """Register `fn(episode, task) -> float` as reward term `name` (a notebook cell's function) and weigh it.
+
+        The function is first tried on every stored trajectory; one that fails or returns something other
+        than a finite number is not registered (it would break scoring everywhere in this kernel), and the
+        lab says why. Returns whether the term was added."""
         if not callable(fn):
             raise TypeError(f"a reward term must be a function (episode, task) -> float, got {type(fn).__name__}")
+        problem = self._try_term(name, fn)
+        if problem:
+            self.error.value = f"<div style='color:#a61b1b'>⚠ {escape(problem)}</div>"
+            return False
         reward_term(name)(fn)
         if name in self.sliders:
             self.sliders[name].value = weight
@@ -123,6 +131,19 @@ class RewardLab(W.VBox):
             self._add_row(name, weight)
         self.preset_picker.value = CUSTOM
         self.rescore()
+        return True
+
+    def _try_term(self, name: str, fn: RewardTerm) -> str | None:
+        for t in self.trajectories:
+            try:
+                value = fn(t.episode, self._tasks[t.task_id])
+            except Exception as exc:  # noqa: BLE001  (the notebook's function: report, do not crash the lab)
+                return (f"reward term {name!r} failed on {t.policy} / {t.task_id}: {type(exc).__name__}: {exc}. "
+                        f"Fix the function and call lab.add_term({name!r}, fn) again; it was not added.")
+            if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
+                return (f"reward term {name!r} returned {value!r} on {t.policy} / {t.task_id}; a term must return "
+                        "a finite float. It was not added.")
+        return None
 
     @property
     def weights(self) -> dict[str, float]:
