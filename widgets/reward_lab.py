@@ -300,5 +300,9 @@ def load_preset(path: str | Path) -> dict[str, float]:
     bad = {k: v for k, v in data["reward"].items() if not isinstance(v, (int, float)) or isinstance(v, bool)}
     if bad:
         raise ValueError(f"{path}: weights must be numbers; got {bad}")
-    return resolve_preset({str(k): float(v) for k, v in data["reward"].items()})
+    try:
+        return resolve_preset({str(k): float(v) for k, v in data["reward"].items()})
+    except ValueError as exc:
+        raise ValueError(f"{path}: {exc}. A custom term must be registered with @medgym.rewards.reward_term "
+                         "in this process before its preset is loaded") from None
 
