@@ -410,8 +410,15 @@ def _reduce(values: list[float], how: str) -> float:
     return values[-1] if how == "last" else statistics.fmean(values)
 
 
+COLLAPSE_KEYS = ("length_explosion_ratio", "length_slope", "tool_use_ratio", "tool_use_erosion", "tool_use_slope")
+
+
 def run_rows(config: ExperimentConfig, results: list[RunResult]) -> tuple[list[dict[str, Any]], list[str]]:
-    """One row per run: its grid point, status and each metric reduced over steps ('last' or 'mean')."""
+    """One row per run: its grid point, status and each metric reduced over steps ('last' or 'mean');
+    the run-level collapse summary (`medgym.metrics.collapse_summary`) where the report asks for its keys."""
+    from medgym.metrics import collapse_summary
+
+    wanted_collapse = [k for k in config.report.metrics if k in COLLAPSE_KEYS]
     rows, metrics_seen = [], {}
     for r in results:
         row: dict[str, Any] = {"run": r.run_id, **r.point, "status": "finished" if r.status == "skipped" else r.status,
@@ -424,6 +431,9 @@ def run_rows(config: ExperimentConfig, results: list[RunResult]) -> tuple[list[d
                 if ys:
                     row[key] = _reduce(ys, config.report.reduce)
                     metrics_seen.setdefault(key, None)
+            if wanted_collapse and any("tokens_per_episode_mean" in r for r in run.records):
+                summary = collapse_summary(run.records)
+                row.update({k: summary[k] for k in wanted_collapse})
         if r.error:
             row["error"] = r.error
         rows.append(row)

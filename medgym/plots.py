@@ -31,7 +31,8 @@ class Panel:
 
 PANELS: tuple[Panel, ...] = (
     Panel("tokens_per_turn_mean", "Tokens per assistant turn (mean; dotted: max)", max="tokens_per_turn_max"),
-    Panel("tokens_per_episode_mean", "Tokens per episode (mean ± SD)", std="tokens_per_episode_std"),
+    Panel("tokens_per_episode_mean", "Tokens per episode (mean ± SD; dotted: max)", std="tokens_per_episode_std",
+          max="tokens_per_episode_max"),
     Panel("tool_calls_per_episode", "Tool calls per episode"),
     Panel("turns_per_episode", "Turns per episode"),
     Panel("tool_call_validity", "Tool-call validity", unit_range=True),
@@ -83,8 +84,8 @@ def panel_traces(panel: Panel, run: Run, color: str, dash: str = "solid", legend
     """The traces of one run in one panel: the band (if any) first, then the line, then the max."""
     xs, ys = run.series(panel.key)
     traces: list[go.Scatter] = []
-    if panel.std:
-        by_step = {x: y for x, y in zip(*run.series(panel.std))}
+    by_step = dict(zip(*run.series(panel.std))) if panel.std else {}
+    if by_step:
         bx = [x for x in xs if x in by_step]
         mean = dict(zip(xs, ys))
         upper = [mean[x] + by_step[x] for x in bx]
@@ -99,8 +100,8 @@ def panel_traces(panel: Panel, run: Run, color: str, dash: str = "solid", legend
         showlegend=legend, line={"color": color, "dash": dash, "width": 2}, marker={"size": 5},
         meta={"run": run.label, "role": "mean"},
     ))
-    if panel.max:
-        mx, my = run.series(panel.max)
+    mx, my = run.series(panel.max) if panel.max else ([], [])
+    if mx:
         traces.append(go.Scatter(
             x=mx, y=my, mode="lines", name=f"{run.label} max", legendgroup=run.label, showlegend=False,
             line={"color": color, "dash": "dot", "width": 1}, meta={"run": run.label, "role": "max"},

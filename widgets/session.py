@@ -9,7 +9,6 @@ re-scores. No UI here: the ipywidgets player and the marimo app share it.
 from __future__ import annotations
 
 import json
-import statistics
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
@@ -17,6 +16,7 @@ from typing import Any, Callable, Iterable
 from medgym.agents import OraclePolicy, ScriptedPolicy
 from medgym.env import EncounterEnv
 from medgym.episode import Episode
+from medgym.metrics import episode_stats, step_metrics
 from medgym.paths import models_dir
 from medgym.rewards import resolve_preset, score
 from medgym.tasks import get_task
@@ -306,39 +306,11 @@ def load_trajectories(path: str | Path) -> tuple[list[Trajectory], list[str]]:
 
 
 def episode_metrics(trajectories: list[Trajectory], reward: str | dict[str, float] = "terminal") -> dict[str, float]:
-    """The collapse metrics of a batch of episodes, under the trainer's key names (see medgym.plots.PANELS).
-
-    tool_call_validity: valid tool calls over attempted ones (format errors count as invalid);
-    monologue_rate: share of episodes answered in one turn with no call but the final one.
-    """
+    """The collapse metrics of a batch of episodes (`medgym.metrics.step_metrics`), the reward under `reward`."""
     if not trajectories:
         return {}
-    per_turn = [n for t in trajectories for n in t.tokens]
-    per_episode = [sum(t.tokens) for t in trajectories]
-    rewards, successes, attempted, valid, monologues = [], [], 0, 0, 0
+    stats = []
     for t in trajectories:
-        task = t.task
-        result = score(t.episode, task, reward)
-        rewards.append(result.total)
-        successes.append(result.success)
-        calls = [c for c in t.episode.calls if c.name != "patient"]
-        attempted += len(calls) + t.episode.format_errors
-        valid += sum(c.valid for c in calls)
-        others = [c for c in t.episode.calls if c.name != task.truth.final_tool]
-        monologues += t.episode.turns <= 1 and not others
-    out = {
-        "tokens_per_turn_mean": statistics.fmean(per_turn) if per_turn else 0.0,
-        "tokens_per_turn_max": float(max(per_turn, default=0)),
-        "tokens_per_episode_mean": statistics.fmean(per_episode),
-        "tokens_per_episode_std": statistics.pstdev(per_episode),
-        "turns_per_episode": statistics.fmean(t.episode.turns for t in trajectories),
-        "tool_calls_per_episode": statistics.fmean(t.episode.tool_calls for t in trajectories),
-        "monologue_rate": monologues / len(trajectories),
-        "reward_mean": statistics.fmean(rewards),
-        "reward_std": statistics.pstdev(rewards),
-        "success_rate": sum(successes) / len(trajectories),
-        "episodes": float(len(trajectories)),
-    }
-    if attempted:
-        out["tool_call_validity"] = valid / attempted
-    return out
+        result = score(t.episode, t.task, reward)
+        stats.append(episode_stats(t.tokens, [c.model_dump() for c in t.episode.calls], result.total, result.success))
+    return step_metrics(stats)
