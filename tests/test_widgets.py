@@ -368,3 +368,16 @@ def test_dashboard_overlays_finished_runs(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(FileNotFoundError, match="has no metrics.jsonl"):
         dash.load_run(tmp_path / "empty")
+
+
+def test_a_missing_knowledge_index_says_which_command_builds_it(tmp_path, monkeypatch):
+    from medgym.tools import list_tools
+    from widgets.player import knowledge_notice
+
+    if not any(t.name == "search_knowledge" for t in list_tools("clinical_diagnosis")):
+        pytest.skip("no search_knowledge tool in this installation (it comes with the knowledge base)")
+    monkeypatch.delenv("MEDGYM_CHROMA_URL", raising=False)
+    monkeypatch.setenv("MEDGYM_KB_DIR", str(tmp_path / "kb"))
+    assert "medgym kb build --small" in knowledge_notice("clinical_diagnosis")
+    p = EncounterPlayer(task_id=PERICARDITIS, patient_matcher="lexical")
+    assert "medgym kb build --small" in text(p.notice.value)

@@ -14,6 +14,7 @@ its reward breakdown, the correct answer and the rationale.
 
 from __future__ import annotations
 
+import os
 import random
 from typing import Any
 
@@ -30,7 +31,8 @@ from widgets.forms import ToolForm
 from widgets.session import AgentRun, EncounterSession, Turn, load_policy
 
 ANY = "any"
-KB_BUILD_HINT = "The knowledge index is not built, so search_knowledge cannot answer: run `medgym kb build` first."
+KB_BUILD_HINT = ("The knowledge index is not built, so search_knowledge cannot answer: run `medgym kb build --small` "
+                 "(or `medgym kb build` for the full index) first.")
 HIDDEN_TOOLS = {"ask_patient"}  # the ask box says the same to the patient
 TOOL_CALL_COLOR, TALK_COLOR = "#2680c2", "#9fb3c8"
 
@@ -44,8 +46,8 @@ def knowledge_notice(domain: str) -> str | None:
     if not any(t.name == "search_knowledge" for t in list_tools(domain)):
         return None
     index = kb_dir()
-    if index.is_dir() and any(index.iterdir()):
-        return None
+    if os.environ.get("MEDGYM_CHROMA_URL") or (index.is_dir() and any(index.iterdir())):
+        return None  # a Chroma server, or an index on disk
     return KB_BUILD_HINT + f" (looked in {index})"
 
 
@@ -136,7 +138,7 @@ class EncounterPlayer(W.VBox):
         # --- watch: agent and stepping ---
         self.agent_picker = W.Dropdown(description="Agent", options=[
             ("Scripted clinician", "scripted"), ("Oracle (replays the ideal work-up)", "oracle"),
-            ("Model directory…", "model")], value="scripted", layout=W.Layout(width="96%"))
+            ("Default model (medgym model build)", "default"), ("Model directory…", "model")], value="scripted", layout=W.Layout(width="96%"))
         self.agent_picker.add_class("medgym-agent")
         self.model_path = W.Text(placeholder="path to a Hugging Face model directory or checkpoint",
                                  layout=W.Layout(width="96%", display="none"))

@@ -172,15 +172,16 @@ def token_counter(policy: Any = None) -> TokenCounter:
 
 
 def load_policy(spec: str) -> Any:
-    """`scripted`, `oracle`, or a local Hugging Face model directory (a trained checkpoint included)."""
+    """`scripted`, `oracle`, `default` (the built default model), or a local Hugging Face model directory
+    (a trained checkpoint included)."""
     spec = (spec or "").strip()
     if spec == "scripted":
         return ScriptedPolicy()
     if spec == "oracle":
         return OraclePolicy()
     if not spec:
-        raise ValueError(f"Choose an agent: {', '.join(AGENTS)}, or a model directory.")
-    path = Path(spec).expanduser()
+        raise ValueError(f"Choose an agent: {', '.join(AGENTS)}, default, or a model directory.")
+    path = models_dir() / "default" if spec == "default" else Path(spec).expanduser()
     if not path.exists():
         raise FileNotFoundError(f"No model at {path}: {MODEL_BUILD_HINT}.")
     if not (path / "config.json").is_file():
