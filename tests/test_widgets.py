@@ -191,8 +191,12 @@ def test_watch_the_oracle_and_the_auto_play():
     assert p.result["success"] and p.result["terms"]["outcome"] == 1.0
 
 
-def test_a_missing_model_says_which_command_builds_it(tmp_path, player):
+def test_a_missing_model_says_which_command_builds_it(tmp_path, player, monkeypatch):
+    monkeypatch.setenv("MEDGYM_MODELS_DIR", str(tmp_path / "models"))
     player.mode.value = "Watch an agent"
+    player.agent_picker.value = "default"
+    player.load_button.click()
+    assert "No model at" in player.status_text and "medgym model build" in player.status_text
     player.agent_picker.value = "model"
     player.model_path.value = str(tmp_path / "nope")
     player.load_button.click()

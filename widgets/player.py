@@ -129,7 +129,7 @@ class EncounterPlayer(W.VBox):
         self.submit_button.add_class("medgym-submit")
         self.submit_button.on_click(lambda _: self._submit())
         self.play_panel = W.VBox([
-            W.HTML("<b>Ask the patient</b>"), W.HBox([self.ask_text, self.ask_button]),
+            self.status, W.HTML("<b>Ask the patient</b>"), W.HBox([self.ask_text, self.ask_button]),
             W.HTML("<hr style='margin:6px 0'><b>Examine, review the chart, order tests</b>"),
             self.tool_picker, self.tool_help, self.tool_form_box, self.run_button,
             W.HTML("<hr style='margin:6px 0'>"), self.submit_title, self.submit_form_box, self.submit_button,
@@ -159,12 +159,12 @@ class EncounterPlayer(W.VBox):
         self.turn_info = W.HTML()
         self.turn_info.add_class("medgym-turn-info")
         self.token_plot = go.FigureWidget(layout=go.Layout(
-            height=220, margin={"l": 40, "r": 10, "t": 30, "b": 35}, template="plotly_white",
+            height=220, width=400, autosize=False, margin={"l": 40, "r": 10, "t": 30, "b": 35}, template="plotly_white",
             title={"text": "Tokens per turn (blue: with tool calls)", "font": {"size": 12}},
             xaxis={"title": "turn", "dtick": 1}, yaxis={"title": "tokens"}, showlegend=False))
         self.token_plot.add_bar(x=[], y=[], marker={"color": []}, name="tokens")
         self.watch_panel = W.VBox([
-            self.agent_picker, self.model_path, self.load_button,
+            self.status, self.agent_picker, self.model_path, self.load_button,
             W.HBox([self.prev_button, self.next_button, self.end_button]), self.autoplay,
             self.turn_info, self.token_plot,
         ], layout=W.Layout(width="39%", margin="0 0 0 12px", display="none"))
@@ -177,7 +177,7 @@ class EncounterPlayer(W.VBox):
                    layout=W.Layout(flex_flow="row wrap")),
             self.mode,
         ])
-        super().__init__([header, self.notice, self.card, self.end, body, self.status])
+        super().__init__([header, self.notice, self.card, self.end, body])
         self.add_class("medgym-player")
         self._refresh_types(task_type)
         if task_id is not None:
@@ -389,7 +389,9 @@ class EncounterPlayer(W.VBox):
         self.turn_info.value = (
             f"<b>Turn {index + 1}</b> of {len(self.agent_run.turns)}{'' if self.agent_run.done else '+'} · "
             f"{turn.tokens} tokens · " + (f"tool calls: {', '.join(calls)}" if calls else "no tool call")
+            + f"<div style='color:#627d98;font-size:11px'>tokens counted with the {self.agent_run.counter.name}</div>"
         )
+        self._status("")
         self._render()
         self._plot_tokens()
         last = index == len(self.agent_run.turns) - 1

@@ -61,13 +61,13 @@ class RewardLab(W.VBox):
             self._add_row(name)
         self.histogram = go.FigureWidget(layout=go.Layout(
             title={"text": "Reward distribution", "font": {"size": 13}}, barmode="overlay", template="plotly_white",
-            height=300, margin={"l": 45, "r": 10, "t": 40, "b": 40}, xaxis={"title": "reward"},
+            height=300, width=560, autosize=False, margin={"l": 45, "r": 10, "t": 40, "b": 40}, xaxis={"title": "reward"},
             yaxis={"title": "trajectories"}, legend={"orientation": "h", "y": 1.12, "x": 1, "xanchor": "right"}))
-        self.histogram.add_histogram(x=[], name="baseline", marker_color=COLORS["baseline"], opacity=0.6)
-        self.histogram.add_histogram(x=[], name="current", marker_color=COLORS["current"], opacity=0.6)
+        self.histogram.add_histogram(x=[], name="baseline", marker_color=COLORS["baseline"], opacity=0.6, bingroup="r")
+        self.histogram.add_histogram(x=[], name="current", marker_color=COLORS["current"], opacity=0.6, bingroup="r")
         self.by_policy = go.FigureWidget(layout=go.Layout(
             title={"text": "Mean reward per agent", "font": {"size": 13}}, barmode="group", template="plotly_white",
-            height=300, margin={"l": 45, "r": 10, "t": 40, "b": 40},
+            height=300, width=460, autosize=False, margin={"l": 45, "r": 10, "t": 40, "b": 40},
             legend={"orientation": "h", "y": 1.12, "x": 1, "xanchor": "right"}))
         self.by_policy.add_bar(x=[], y=[], name="baseline", marker_color=COLORS["baseline"])
         self.by_policy.add_bar(x=[], y=[], name="current", marker_color=COLORS["current"])
@@ -84,7 +84,7 @@ class RewardLab(W.VBox):
             W.HTML(f"<b>Reward lab</b> · <span style='color:#627d98'>{info}</span>"),
             W.HBox([self.preset_picker, self.baseline_picker]),
             self.term_rows, self.error, self.summary,
-            W.HBox([self.histogram, self.by_policy], layout=W.Layout(width="100%")),
+            W.HBox([self.histogram, self.by_policy], layout=W.Layout(width="100%", flex_flow="row wrap")),
             self.ranking,
         ])
         self._apply(PRESETS[preset])
@@ -148,7 +148,8 @@ class RewardLab(W.VBox):
     @property
     def weights(self) -> dict[str, float]:
         """The current weights of the enabled terms."""
-        return {n: float(s.value) for n, s in self.sliders.items() if self.enabled[n].value and s.value != 0.0}
+        # sliders move in steps of 0.05 and hand back floats such as 0.30000000000000004: round them
+        return {n: round(float(s.value), 6) for n, s in self.sliders.items() if self.enabled[n].value and s.value != 0.0}
 
     def set_weights(self, weights: dict[str, float]) -> None:
         """Set the sliders (terms not named are switched off)."""
@@ -229,7 +230,7 @@ class RewardLab(W.VBox):
                 self.by_policy.data[i].y = mean[which]
         tau = self.rank_correlation()
         self.summary.value = (
-            f"<div style='margin:4px 0'>Current weights: <code>{escape(str(self.weights))}</code> · "
+            f"<div style='margin:4px 0'>Current weights: <code>{escape(', '.join(f'{k} {v:g}' for k, v in self.weights.items()))}</code> · "
             f"mean {np.mean(current):+.3f} (baseline {np.mean(baseline):+.3f}) · "
             f"Kendall's τ with the baseline ranking: {'n/a (a constant reward)' if tau is None else f'{tau:.2f}'}</div>"
         )
