@@ -131,6 +131,9 @@ def metrics_figure(runs: list[Run], columns: int = 3, title: str | None = None) 
             fig.update_yaxes(range=[-0.02, 1.02], row=row + 1, col=col + 1)
         if i + columns >= len(panels):  # the lowest panel of its column says what the x axis is
             fig.update_xaxes(title_text="step", title_standoff=4, row=row + 1, col=col + 1)
+    last = max((x for r in runs for p in panels for x in r.series(p.key)[0]), default=0)
+    if last <= 12:
+        fig.update_xaxes(dtick=1)  # steps are whole numbers; no half-step ticks
     height = 290 * rows + 120
     fig.update_layout(height=height, template="plotly_white", title=title,
                       legend={"orientation": "h", "yanchor": "top", "y": -60 / height, "x": 0},

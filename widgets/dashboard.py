@@ -99,7 +99,8 @@ class TrainingDashboard(W.VBox):
         fig = go.FigureWidget(layout=go.Layout(
             title={"text": panel.title, "font": {"size": 12}}, template="plotly_white", height=250,
             margin={"l": 45, "r": 10, "t": 36, "b": 30}, showlegend=True,
-            legend={"orientation": "h", "y": -0.25, "font": {"size": 10}}, xaxis={"title": {"text": "step"}},
+            legend={"orientation": "h", "y": -0.25, "font": {"size": 10}},
+            xaxis={"title": {"text": "step"}, "tickformat": "d"},
             yaxis={"range": [-0.02, 1.02]} if panel.unit_range else {}))
         return fig
 
