@@ -100,7 +100,7 @@ class TrainingDashboard(W.VBox):
             title={"text": panel.title, "font": {"size": 12}}, template="plotly_white", height=250,
             margin={"l": 45, "r": 10, "t": 36, "b": 30}, showlegend=True,
             legend={"orientation": "h", "y": -0.25, "font": {"size": 10}},
-            xaxis={"title": {"text": "step"}, "tickformat": "d"},
+            xaxis={"title": {"text": "step"}},
             yaxis={"range": [-0.02, 1.02]} if panel.unit_range else {}))
         return fig
 
@@ -116,8 +116,10 @@ class TrainingDashboard(W.VBox):
         if added:
             order = [p.key for p in panels]
             self.grid.children = [self.figures[k] for k in order]
+        last = max((r.records[-1]["step"] for r in runs if r.records), default=0)
         for panel in panels:
             fig = self.figures[panel.key]
+            fig.layout.xaxis.dtick = 1 if last <= 12 else None  # whole-number steps, no half-step ticks
             first = panel is panels[0]
             for label in labels if not added else list(self.runs):
                 run = self.runs[label]
