@@ -294,6 +294,11 @@ def action_label(key: str) -> str:
 
 def correct_answer(task: Task) -> str:
     t = task.truth
+    if t.fields:  # a domain's structured submission: the concepts each part must name
+        parts = "".join(f"<li><b>{escape(humanize(name))}:</b> {escape('; '.join(c.label for c in concepts))}</li>"
+                        for name, concepts in t.fields.items())
+        head = escape(t.diagnosis or "")
+        return f"{head}<ul>{parts}</ul>"
     if t.final_tool == "submit_treatment_plan":
         items = "".join(f"<li>{escape(c.label)}</li>" for c in t.management)
         dx = f"{escape(t.diagnosis)} " if t.diagnosis else ""
