@@ -184,6 +184,14 @@ def load_policy(spec: str) -> Any:
     path = models_dir() / "default" if spec == "default" else Path(spec).expanduser()
     if not path.exists():
         raise FileNotFoundError(f"No model at {path}: {MODEL_BUILD_HINT}.")
+    adapter = None
+    if (path / "adapter_config.json").is_file() and not (path / "config.json").is_file():
+        # a LoRA checkpoint (peft): the base model it adapts is named in its adapter_config.json
+        base = json.loads((path / "adapter_config.json").read_text()).get("base_model_name_or_path")
+        if not base or not Path(base).expanduser().is_dir():
+            raise FileNotFoundError(f"{path} is a LoRA adapter whose base model {base!r} is not a local directory; "
+                                    f"{MODEL_BUILD_HINT}.")
+        adapter, path = path, Path(base).expanduser()
     if not (path / "config.json").is_file():
         raise FileNotFoundError(f"{path} is not a Hugging Face model directory (it has no config.json): {MODEL_BUILD_HINT}.")
     try:
@@ -193,7 +201,7 @@ def load_policy(spec: str) -> Any:
             "Model policies need medgym.agents.HFPolicy, which this installation does not have yet; "
             "watch the scripted or oracle agent meanwhile."
         ) from None
-    return HFPolicy(str(path))
+    return HFPolicy(str(path), adapter=str(adapter) if adapter else None)
 
 
 class AgentRun:
