@@ -11,6 +11,7 @@
     medgym model info               the default model's build report
     medgym kb build [--small]       build the knowledge index (see `medgym kb --help`)
     medgym eval --policy P --suite S  evaluate policies on suites and benchmarks (`medgym eval --list`)
+    medgym experiment run FILE      execute a notebook over a parameter grid (papermill); --resume
 """
 
 from __future__ import annotations
@@ -201,7 +202,6 @@ def cmd_kb(args: argparse.Namespace) -> int:
     return run(args)
 
 
-
 # --- evaluation -------------------------------------------------------------------------------------
 
 
@@ -254,6 +254,22 @@ def cmd_eval(args: argparse.Namespace) -> int:
     print(f"{played} episodes played in {time.perf_counter() - start:.1f} s; reports in {out} "
           "(results.json, report.md, report.html, charts.html)", file=sys.stderr)
     return 0
+
+
+# --- experiments ------------------------------------------------------------------------------------
+
+
+def cmd_experiment(args: argparse.Namespace) -> int:
+    from medgym.experiment import ExperimentError, parse_overrides, run_experiment
+
+    try:
+        exp_dir = run_experiment(args.file, resume=args.resume, runs_root=args.runs_dir,
+                                 overrides=parse_overrides(args.set or []))
+    except ExperimentError as exc:
+        print(f"medgym experiment: {exc}", file=sys.stderr)
+        return 2
+    rows = json.loads((exp_dir / "results.json").read_text())["rows"]
+    return 1 if any(r["status"] == "failed" for r in rows) else 0
 
 
 # --- wiring -----------------------------------------------------------------------------------------
@@ -332,6 +348,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no line per episode on stderr")
     p.add_argument("--list", action="store_true", help="list the suites and policy specs")
     p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("experiment", help="run a notebook over a parameter grid with papermill")
+    p.add_argument("action", choices=["run"])
+    p.add_argument("file", help="experiment YAML, e.g. experiments/agents_by_domain.yaml")
+    p.add_argument("--resume", action="store_true", help="skip runs that finished with the same config")
+    p.add_argument("--runs-dir", default=None, help="where runs go (default: runs/ beside the YAML file)")
+    p.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a parameter or grid axis (repeatable)")
+    p.set_defaults(func=cmd_experiment)
     return parser
 
 
