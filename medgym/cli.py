@@ -11,6 +11,7 @@
     medgym model info               the default model's build report
     medgym kb build [--small]       build the knowledge index (see `medgym kb --help`)
     medgym eval --policy P --suite S  evaluate policies on suites and benchmarks (`medgym eval --list`)
+    medgym train CONFIG [--resume]  a GRPO or TT-OPD run (see experiments/train/)
     medgym experiment run FILE      execute a notebook over a parameter grid (papermill); --resume
 """
 
@@ -256,6 +257,15 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- training ---------------------------------------------------------------------------------------
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from medgym.train.run import run_command
+
+    return run_command(args)
+
+
 # --- experiments ------------------------------------------------------------------------------------
 
 
@@ -348,6 +358,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no line per episode on stderr")
     p.add_argument("--list", action="store_true", help="list the suites and policy specs")
     p.set_defaults(func=cmd_eval)
+
+    from medgym.train.run import add_arguments as train_arguments
+
+    p = sub.add_parser("train", help="train a policy with GRPO or TT-OPD from a YAML config")
+    train_arguments(p)
+    p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("experiment", help="run a notebook over a parameter grid with papermill")
     p.add_argument("action", choices=["run"])

@@ -53,7 +53,7 @@ def test_grpo_logs_collapse_metrics_every_step(grpo_run):
         assert key in records[0], key
     summary = json.loads((grpo_run.run_dir / "summary.json").read_text())
     assert {"length_explosion_ratio", "length_slope", "tool_use_erosion"} <= set(summary)
-    assert (grpo_run.run_dir / "config.yaml").exists() and (grpo_run.run_dir / "versions.json").exists()
+    assert (grpo_run.run_dir / "config.yaml").exists() and (grpo_run.run_dir / "environment.json").exists()
 
 
 def test_same_config_same_metrics(tmp_path, tiny_model_dir, grpo_run):

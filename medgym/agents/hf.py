@@ -73,12 +73,13 @@ def load_model(
     where = pick_device(device)
     model = AutoModelForCausalLM.from_pretrained(folder, dtype=pick_dtype(where, dtype)).to(where)
     if adapter is not None:
-        from peft import PeftModel
+        from peft import PeftModelForCausalLM
 
         if not (Path(adapter) / "adapter_config.json").is_file():
             raise FileNotFoundError(f"no LoRA adapter at {adapter} (adapter_config.json missing); pass the folder "
                                     "that peft's save_pretrained wrote")
-        model = PeftModel.from_pretrained(model, str(adapter)).to(where)
+        # a policy is a causal LM, whatever task type the adapter's config names (generate() needs this class)
+        model = PeftModelForCausalLM.from_pretrained(model, str(adapter)).to(where)
     model.eval()
     if tokenizer.pad_token_id is None:
         tokenizer.pad_token = tokenizer.eos_token

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
-import subprocess
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -21,7 +19,10 @@ from typing import Any
 import yaml
 from transformers import TrainerCallback
 
+from medgym import runlog
+from medgym.experiment import environment, parse_overrides
 from medgym.metrics import collapse_summary
+from medgym.runlog import METRICS_FILE
 from medgym.train.config import TrainConfig, load_config
 
 MetricsCallback = Callable[[dict[str, Any]], None]
@@ -35,32 +36,24 @@ LOGGED = (
 
 
 def read_metrics(run_dir: str | Path) -> list[dict[str, Any]]:
-    """The per-step records of a run (tolerates a torn last line from an interrupted write)."""
-    path = Path(run_dir) / "metrics.jsonl"
-    if not path.exists():
-        return []
-    records = []
-    for line in path.read_text().splitlines():
-        try:
-            records.append(json.loads(line))
-        except json.JSONDecodeError:
-            continue
-    return records
+    """The per-step records of a run (a torn last line from an interrupted write is skipped)."""
+    path = Path(run_dir) / METRICS_FILE
+    return runlog.read_metrics(path)[0] if path.exists() else []
 
 
 class MetricsWriter(TrainerCallback):
     """Appends one record per optimizer step to metrics.jsonl and passes it to subscribers."""
 
     def __init__(self, run_dir: Path, config: TrainConfig, subscribers: Sequence[MetricsCallback] = ()) -> None:
-        self.path = run_dir / "metrics.jsonl"
+        self.run_dir = run_dir
         self.config = config
         self.subscribers = list(subscribers)
         self._step_start = time.perf_counter()
 
     def on_train_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
         # On resume, drop records past the checkpoint: those steps run again, identically.
-        kept = [r for r in read_metrics(self.path.parent) if r.get("step", 0) <= state.global_step]
-        self.path.write_text("".join(json.dumps(r) + "\n" for r in kept))
+        kept = [r for r in read_metrics(self.run_dir) if r.get("step", 0) <= state.global_step]
+        (self.run_dir / METRICS_FILE).write_text("".join(json.dumps(r, sort_keys=True) + "\n" for r in kept))
 
     def on_step_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
         self._step_start = time.perf_counter()
@@ -72,9 +65,7 @@ class MetricsWriter(TrainerCallback):
                                   "name": self.config.name}
         record.update({k: float(logs[k]) for k in LOGGED if isinstance(logs.get(k), (int, float))})
         record["step_time_s"] = time.perf_counter() - self._step_start
-        with self.path.open("a") as f:
-            f.write(json.dumps(record) + "\n")
-            f.flush()
+        runlog.append_metrics(self.run_dir, record)
         for fn in self.subscribers:
             fn(dict(record))
 
@@ -113,23 +104,6 @@ def load_policy(config: TrainConfig) -> tuple[Any, Any]:
     return model, tokenizer
 
 
-def versions() -> dict[str, str]:
-    import importlib.metadata as md
-
-    out = {"python": platform.python_version()}
-    for pkg in ("medgym", "torch", "transformers", "trl", "peft", "accelerate"):
-        try:
-            out[pkg] = md.version(pkg)
-        except md.PackageNotFoundError:
-            pass
-    try:
-        out["git"] = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
-                                    cwd=Path(__file__).parent, timeout=10).stdout.strip()
-    except OSError:
-        pass
-    return out
-
-
 def latest_checkpoint(run_dir: Path) -> Path | None:
     checkpoints = sorted(run_dir.glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[-1]))
     return checkpoints[-1] if checkpoints else None
@@ -156,7 +130,7 @@ def train(
         raise FileExistsError(f"{run_dir} already holds a run; pass --resume to continue it, or choose another "
                               "output_dir / name")
     (run_dir / "config.yaml").write_text(yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False))
-    (run_dir / "versions.json").write_text(json.dumps(versions(), indent=2) + "\n")
+    (run_dir / "environment.json").write_text(json.dumps(environment(Path(__file__).parent), indent=2) + "\n")
     set_seed(config.seed)
     model, tokenizer = load_policy(config)
     peft_config = None
@@ -181,27 +155,34 @@ def train(
     return TrainResult(run_dir, metrics, summary, trainer.nan_steps)
 
 
-def parse_overrides(pairs: Sequence[str]) -> dict[str, Any]:
-    out = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep:
-            raise ValueError(f"--set {pair!r}: write key=value, e.g. --set teacher.beta=0.1")
-        out[key] = yaml.safe_load(value)
-    return out
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="medgym train", description=__doc__)
-    parser.add_argument("config", help="a YAML training config (see experiments/)")
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The `medgym train` arguments."""
+    parser.add_argument("config", help="a YAML training config (see experiments/train/)")
     parser.add_argument("--resume", action="store_true", help="continue from the run's latest checkpoint")
-    parser.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="override config keys")
-    args = parser.parse_args(argv)
-    config = load_config(args.config, parse_overrides(args.set))
-    result = train(config, resume=args.resume)
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="override a config key, e.g. --set teacher.beta=0.2 (repeatable)")
+
+
+def run_command(args: argparse.Namespace) -> int:
+    """Train from parsed arguments; a bad config or run directory is reported in one line (exit 2)."""
+    import sys
+
+    try:
+        config = load_config(args.config, parse_overrides(args.set))
+        result = train(config, resume=args.resume)
+    except (ValueError, FileExistsError, FileNotFoundError) as exc:  # ConfigError, ExperimentError are ValueErrors
+        print(f"medgym train: {exc}", file=sys.stderr)
+        return 2
     print(json.dumps(result.summary, indent=2))
     print(f"run directory: {result.run_dir}")
     return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="medgym train", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_arguments(parser)
+    return run_command(parser.parse_args(argv))
 
 
 if __name__ == "__main__":
