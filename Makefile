@@ -21,9 +21,13 @@ $(STAMP): pyproject.toml
 	$(PY) -m ipykernel install --sys-prefix --name medgym --display-name "MedGym (.venv)" >/dev/null
 	touch $(STAMP)
 
+# The main job: the scripted clinician across every domain, then the default experiment (GRPO vs TT-OPD at
+# smoke size from the default model, which is built once and cached); it prints where its report is.
 run: $(STAMP)
 	$(VENV)/bin/medgym kb build --small --no-progress
 	$(VENV)/bin/medgym run
+	$(VENV)/bin/medgym model build --quiet
+	$(VENV)/bin/medgym experiment run experiments/grpo_vs_ttopd_smoke.yaml
 
 test: $(STAMP)
 	$(PY) -m pytest -q

@@ -18,7 +18,7 @@ class ArchitectureConfig(_Section):
     """Sizes of the transformer (passed to `LlamaConfig`)."""
 
     hidden_size: int = Field(256, ge=16)
-    num_hidden_layers: int = Field(6, ge=1)
+    num_hidden_layers: int = Field(4, ge=1)
     num_attention_heads: int = Field(4, ge=1)
     num_key_value_heads: int = Field(2, ge=1)
     intermediate_size: int = Field(768, ge=16)
@@ -36,8 +36,8 @@ class DataConfig(_Section):
     source: Literal["oracle", "scripted"] = "oracle"
     split: Literal["train", "val", "test", "heldout"] = "train"
     domains: tuple[str, ...] | None = None
-    trajectories: int = Field(320, ge=1, description="episodes in total, balanced across domains and conditions")
-    max_tokens: int = Field(2048, ge=64, description="longer episodes are left out")
+    trajectories: int = Field(160, ge=1, description="episodes in total, balanced across domains and conditions")
+    max_tokens: int = Field(3072, ge=64, description="longer episodes are left out")
     patient_matcher: Literal["hybrid", "lexical"] = "lexical"
 
     @field_validator("domains")
@@ -54,7 +54,7 @@ class DataConfig(_Section):
 class SFTSettings(_Section):
     """Supervised warm start (TRL `SFTTrainer`, loss on assistant tokens only)."""
 
-    epochs: float = Field(3, gt=0)
+    epochs: float = Field(2, gt=0)
     batch_size: int = Field(4, ge=1)
     gradient_accumulation_steps: int = Field(1, ge=1)
     learning_rate: float = Field(2e-3, gt=0)
