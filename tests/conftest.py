@@ -70,3 +70,53 @@ def kb(tmp_path_factory):
         os.environ.pop("MEDGYM_KB_DIR", None)
     else:
         os.environ["MEDGYM_KB_DIR"] = previous
+
+
+# --- an OpenAI-compatible endpoint: a real `transformers serve` with the tiny model ---
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def served(tiny_model_dir):
+    """`transformers serve` on 127.0.0.1 with the tiny model directory (offline); yields (base_url, model);
+    stops after the session and, as a safety net, by itself after 20 minutes."""
+    import shutil
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    import httpx
+
+    port = _free_port()
+    cli = Path(sys.executable).parent / "transformers"
+    cmd = [str(cli), "serve", str(tiny_model_dir), "--host", "127.0.0.1", "--port", str(port), "--device", "cpu"]
+    if shutil.which("timeout"):
+        cmd = ["timeout", "1200", *cmd]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 180
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"transformers serve exited: {proc.stderr.read().decode()[-2000:]}")
+        try:
+            if httpx.get(url + "/health", timeout=2).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.5)
+    else:
+        proc.kill()
+        pytest.fail("transformers serve did not start within 180 s")
+    yield url + "/v1", str(tiny_model_dir)
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()

@@ -3,14 +3,10 @@ OpenAI-compatible endpoint (a real `transformers serve` on 127.0.0.1), with the 
 session builds once (tests/conftest.py)."""
 
 import json
-import shutil
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import httpx
 import pytest
 
 from medgym.eval import evaluate, resolve_policy
@@ -67,43 +63,6 @@ def test_a_model_answers_benchmark_questions_and_extraction_is_reported(tiny_mod
 
 
 # --- an OpenAI-compatible endpoint -------------------------------------------------------------------
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def served(tiny_model_dir):
-    """`transformers serve` on 127.0.0.1 with the tiny model (offline); stops after the tests and, as a
-    safety net, by itself after 10 minutes."""
-    port = _free_port()
-    cli = Path(sys.executable).parent / "transformers"
-    cmd = [str(cli), "serve", str(tiny_model_dir), "--host", "127.0.0.1", "--port", str(port), "--device", "cpu"]
-    if shutil.which("timeout"):
-        cmd = ["timeout", "600", *cmd]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 180
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"transformers serve exited: {proc.stderr.read().decode()[-2000:]}")
-        try:
-            if httpx.get(url + "/health", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.5)
-    else:
-        proc.kill()
-        pytest.fail("transformers serve did not start within 180 s")
-    yield url + "/v1", str(tiny_model_dir)
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
 
 
 def test_an_openai_endpoint_is_evaluated_in_parallel_like_serially(served, tmp_path):

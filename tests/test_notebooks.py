@@ -111,3 +111,32 @@ def test_marimo_apps_run_as_scripts(tmp_path):
     assert out.returncode == 0, out.stderr
     assert "'run': 'grpo-0'" in out.stdout and "'reward_mean': 0.5" in out.stdout
     assert "problem: grpo-0: line 3: not JSON" in out.stdout
+
+
+SMALL_TRAINING = dict(steps=2, tasks_per_step=1, group_size=2, max_turns=2, max_turn_tokens=24, live=False)
+
+
+@pytest.mark.slow
+def test_training_notebook_runs_ttopd_and_writes_the_run(tmp_path, tiny_model_dir):
+    run_dir = tmp_path / "run"
+    nb = run_notebook("04_train_grpo_vs_ttopd.ipynb", tmp_path, method="ttopd", model=str(tiny_model_dir),
+                      run_dir=str(run_dir), **SMALL_TRAINING)
+    records = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in records] == [1, 2] and {r["method"] for r in records} == {"ttopd"}
+    for key in ("tokens_per_episode_mean", "tool_calls_per_episode", "turns_per_episode", "success_rate",
+                "kl_teacher_per_turn", "loss"):
+        assert all(key in r for r in records), key
+    assert (run_dir / "metrics.jsonl").read_text() == (run_dir / "train" / "metrics.jsonl").read_text()
+    summary = json.loads((run_dir / "train" / "summary.json").read_text())
+    assert summary["method"] == "ttopd" and "length_explosion_ratio" in summary
+    assert (run_dir / "train" / "final" / "config.json").is_file()
+    assert (run_dir / "figures" / "training.html").is_file() and "length_explosion_ratio" in printed(nb)
+
+
+@pytest.mark.slow
+def test_training_notebook_names_a_bad_parameter(tmp_path, tiny_model_dir):
+    from papermill.exceptions import PapermillExecutionError
+
+    with pytest.raises(PapermillExecutionError, match=r"method"):
+        run_notebook("04_train_grpo_vs_ttopd.ipynb", tmp_path, method="ppo", model=str(tiny_model_dir),
+                     **SMALL_TRAINING)
