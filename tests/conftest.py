@@ -28,11 +28,21 @@ def env():
 
 # --- a tiny policy model, built once per session with the real build (tokenizer, Llama config, TRL SFT) ---
 
+# Short-prompt domains keep the tiny model cheap to train and able to learn the call format in seconds;
+# the tests that play it draw their tasks from the same domains (`tiny_tasks`).
+TINY_DOMAINS = ("drug_interaction", "medical_qa")
 TINY_MODEL = {
     "model.hidden_size": 128, "model.num_hidden_layers": 2, "model.num_attention_heads": 2,
     "model.num_key_value_heads": 1, "model.intermediate_size": 256, "model.max_position_embeddings": 4096,
-    "tokenizer.vocab_size": 2048, "data.max_tokens": 4096, "data.trajectories": 48, "sft.epochs": 4, "sft.learning_rate": 0.005,
+    "tokenizer.vocab_size": 2048, "data.max_tokens": 4096, "data.trajectories": 32, "sft.epochs": 6,
+    "sft.learning_rate": 0.005, "data.domains": list(TINY_DOMAINS),
 }
+
+
+@pytest.fixture(scope="session")
+def tiny_tasks(tasks):
+    """The tasks of the domains the tiny model was trained on."""
+    return [t for t in tasks if t.domain in TINY_DOMAINS]
 
 
 @pytest.fixture(scope="session")

@@ -80,7 +80,7 @@ def test_build_saves_a_loadable_llama_with_report(tiny_model_dir, tiny_model_con
 
     info = build_info(tiny_model_dir)
     assert info["fingerprint"] == plan(tiny_model_config).fingerprint
-    assert info["data"]["trained"] == 48 and info["data"]["oracle_failed"] == []
+    assert info["data"]["trained"] == 32 and info["data"]["oracle_failed"] == []
     assert info["sft"]["steps"] > 0 and info["sft"]["train_loss"] > 0
     model = AutoModelForCausalLM.from_pretrained(tiny_model_dir)
     tok = AutoTokenizer.from_pretrained(tiny_model_dir)
@@ -136,12 +136,12 @@ def test_parse_response_reads_tool_calls(tiny_model):
     assert parsed["tool_calls"][0]["function"] == {"name": "order_lab", "arguments": {"test": "d_dimer"}}
 
 
-def test_sft_taught_the_tool_call_format(tiny_model, tasks):
+def test_sft_taught_the_tool_call_format(tiny_model, tiny_tasks):
     """After the warm start the tiny model writes tool calls that parse and validate."""
     from medgym.rollout import RolloutConfig, RolloutEngine
 
     model, tok = tiny_model
-    held_out = select_tasks([t for t in tasks if t.split == "test"], 4)
+    held_out = select_tasks([t for t in tiny_tasks if t.split == "test"], 4)
     episodes = RolloutEngine(model, tok, RolloutConfig(temperature=0, max_turns=4, batch_size=4,
                                                        patient_matcher="lexical")).run(held_out)
     calls = sum(e.tool_calls for e in episodes)

@@ -113,7 +113,7 @@ def test_marimo_apps_run_as_scripts(tmp_path):
     assert "problem: grpo-0: line 3: not JSON" in out.stdout
 
 
-SMALL_TRAINING = dict(steps=2, tasks_per_step=1, group_size=2, max_turns=2, max_turn_tokens=24, live=False)
+SMALL_TRAINING = dict(domains=["drug_interaction"], steps=2, tasks_per_step=1, group_size=2, max_turns=2, max_turn_tokens=24, live=False)
 
 
 @pytest.mark.slow

@@ -14,8 +14,8 @@ from medgym.env import EncounterEnv
 
 
 @pytest.fixture()
-def test_task(tasks):
-    return next(t for t in tasks if t.split == "test")
+def test_task(tiny_tasks):
+    return next(t for t in tiny_tasks if t.split == "test")
 
 
 # --- HFPolicy -----------------------------------------------------------------------------------------

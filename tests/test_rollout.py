@@ -10,8 +10,8 @@ FAST = dict(patient_matcher="lexical", max_turns=5)
 
 
 @pytest.fixture(scope="module")
-def held_out(tasks):
-    return select_tasks([t for t in tasks if t.split == "test"], 6, seed=0)
+def held_out(tiny_tasks):
+    return select_tasks([t for t in tiny_tasks if t.split == "test"], 6, seed=0)
 
 
 @pytest.fixture(scope="module")
