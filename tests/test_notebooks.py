@@ -41,7 +41,8 @@ def test_notebooks_are_committed_clean_with_parameters_first(path):
 
 
 def test_every_numbered_notebook_is_here():
-    assert [p.name for p in NOTEBOOKS][:3] == ["01_play_encounter.ipynb", "02_watch_agent.ipynb", "03_reward_lab.ipynb"]
+    names = {p.name for p in NOTEBOOKS}
+    assert {"01_play_encounter.ipynb", "02_watch_agent.ipynb", "03_reward_lab.ipynb", "05_evaluate.ipynb"} <= names
 
 
 @pytest.mark.slow
@@ -92,6 +93,55 @@ def test_reward_lab_notebook_saves_a_preset(tmp_path):
     assert len(trajectories) == 6 and not problems
     summary = json.loads((run_dir / "metrics.jsonl").read_text())
     assert summary["reward_mean_terminal"] <= 1.0 and "reward_mean_shaped" in summary
+
+
+SMALL_EVAL = dict(policies=["scripted", "oracle"], limit=2, seed=3, patient_matcher="lexical")
+
+
+@pytest.mark.slow
+def test_evaluate_notebook_writes_the_harness_scores_per_policy_and_suite(tmp_path):
+    from medgym.eval import Results, evaluate
+
+    suites = ["cardiology", "workup", f"medqa:{ROOT / 'tests' / 'data' / 'eval' / 'medqa_4options.jsonl'}"]
+    run_dir = tmp_path / "run"
+    nb = run_notebook("05_evaluate.ipynb", tmp_path, suites=suites, run_dir=str(run_dir), **SMALL_EVAL)
+    records = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    expected = evaluate(SMALL_EVAL["policies"], suites, limit=2, seed=3, patient_matcher="lexical")
+    assert [(r["step"], r["policy"], r["suite"]) for r in records] == \
+        [(i, c["policy"], c["suite"]) for i, c in enumerate(expected.cells)]
+    assert [r["suite"] for r in records] == ["cardiology", "workup", "medqa"] * 2
+    for record, cell in zip(records, expected.cells):
+        assert record["n"] == cell["n"]
+        if cell.get("skipped"):  # the scripted clinician has no strategy for benchmark questions
+            assert record["policy"] == "scripted" and record["skipped"] == cell["skipped"] and "success" not in record
+            continue
+        assert record["n"] == 2 and record["failed"] == 0
+        scores = {k: v for k, v in record.items() if k not in ("step", "policy", "suite", "n", "failed")}
+        assert scores == {f"{metric}{part}": value for metric, s in cell["scores"].items()
+                          for part, value in (("", s["mean"]), ("_ci_low", s["ci"][0]), ("_ci_high", s["ci"][1]))}
+    assert records[3]["success"] == 1.0 and records[5]["success"] == 1.0  # the oracle solves what it plays
+    assert Results.load(run_dir / "eval").cells == expected.cells  # the reports kept beside the metrics
+    assert (run_dir / "figures" / "evaluation.html").is_file()
+    assert (run_dir / "figures" / "success_by_domain.html").is_file()
+    text = printed(nb)
+    assert "scripted on medqa" in text and "not evaluated" in text and "episodes played in" in text
+    tables = [o["data"]["text/markdown"] for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
+              if "text/markdown" in o.get("data", {})]
+    assert len(tables) == 1 and "mean [95% bootstrap interval] n" in tables[0] and "n/a" in tables[0]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("parameters, error", [
+    ({"policies": ["default"]}, r"parameter policies=\['default'\]: the default model is not built yet.*"
+                                r"build it with `medgym model build`"),
+    ({"suites": ["nowhere"]}, r"parameter suites=\['nowhere'\]: unknown suite 'nowhere'"),
+], ids=["default-not-built", "unknown-suite"])
+def test_evaluate_notebook_names_a_bad_parameter(tmp_path, monkeypatch, parameters, error):
+    from papermill.exceptions import PapermillExecutionError
+
+    monkeypatch.setenv("MEDGYM_MODELS_DIR", str(tmp_path / "models"))  # no default model there, whatever is built
+    with pytest.raises(PapermillExecutionError, match=error):
+        run_notebook("05_evaluate.ipynb", tmp_path, **parameters)
 
 
 def script(*args: str) -> subprocess.CompletedProcess:
