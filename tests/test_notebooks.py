@@ -42,7 +42,8 @@ def test_notebooks_are_committed_clean_with_parameters_first(path):
 
 def test_every_numbered_notebook_is_here():
     names = {p.name for p in NOTEBOOKS}
-    assert {"01_play_encounter.ipynb", "02_watch_agent.ipynb", "03_reward_lab.ipynb", "05_evaluate.ipynb"} <= names
+    assert {"01_play_encounter.ipynb", "02_watch_agent.ipynb", "03_reward_lab.ipynb", "04_train_grpo_vs_ttopd.ipynb",
+            "05_evaluate.ipynb"} <= names
 
 
 @pytest.mark.slow
