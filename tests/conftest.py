@@ -93,6 +93,12 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+@pytest.fixture()
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on."""
+    return _free_port()
+
+
 @pytest.fixture(scope="session")
 def served(tiny_model_dir):
     """`transformers serve` on 127.0.0.1 with the tiny model directory (offline); yields (base_url, model);

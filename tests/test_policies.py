@@ -96,10 +96,10 @@ def test_openai_policy_plays_through_a_real_server(served, test_task):
     assert action["tool_calls"] or action["content"]
 
 
-def test_openai_policy_unreachable_endpoint_names_the_fix(test_task):
+def test_openai_policy_unreachable_endpoint_names_the_fix(test_task, free_port):
     env = EncounterEnv(tasks=[test_task], split=None, patient_matcher="lexical")
     obs, info = env.reset(seed=0)
-    policy = OpenAIPolicy(model="m", base_url=f"http://127.0.0.1:{_free_port()}/v1", timeout=5, max_retries=0)
+    policy = OpenAIPolicy(model="m", base_url=f"http://127.0.0.1:{free_port}/v1", timeout=5, max_retries=0)
     policy.reset(obs, info)
     with pytest.raises(ConnectionError, match="transformers serve"):
         policy.act(obs, info)
