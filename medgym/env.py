@@ -123,11 +123,7 @@ class EncounterEnv(gym.Env[str, Any]):
         ep = self.episode
         ep.turns += 1
         parsed = parse_action(action)
-        assistant: dict[str, Any] = {"role": "assistant", "content": parsed.content}
-        if parsed.calls:
-            assistant["tool_calls"] = [
-                {"type": "function", "function": {"name": c.name, "arguments": c.arguments}} for c in parsed.calls
-            ]
+        assistant = parsed.message()
         new: list[dict[str, Any]] = []
         step_calls: list[CallRecord] = []
         for error in parsed.errors:

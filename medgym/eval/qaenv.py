@@ -99,10 +99,7 @@ class QAEnv(gym.Env[str, Any]):
         ep = self.episode
         ep.turns += 1
         parsed = parse_action(action)
-        assistant: dict[str, Any] = {"role": "assistant", "content": parsed.content}
-        if parsed.calls:
-            assistant["tool_calls"] = [{"type": "function", "function": {"name": c.name, "arguments": c.arguments}}
-                                       for c in parsed.calls]
+        assistant = parsed.message()
         self.messages.append(assistant)
         new: list[dict[str, Any]] = []
         ep.format_errors += len(parsed.errors)

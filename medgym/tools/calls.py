@@ -30,6 +30,14 @@ class ParsedAction:
     calls: list[Call] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
 
+    def message(self) -> dict[str, Any]:
+        """The assistant message this action is in the conversation (text, and its well-formed calls)."""
+        out: dict[str, Any] = {"role": "assistant", "content": self.content}
+        if self.calls:
+            out["tool_calls"] = [{"type": "function", "function": {"name": c.name, "arguments": c.arguments}}
+                                 for c in self.calls]
+        return out
+
 
 def parse_action(action: Any) -> ParsedAction:
     """Split an action into its text, its well-formed calls and the errors found."""
