@@ -142,7 +142,7 @@ def test_llm_patient_answers_through_a_policy(tiny_model, test_task):
     assert info["tool_calls"][0]["action_keys"] == ["ask_patient:onset"]  # topics still from the matcher
     prompt = persona_prompt(test_task)
     assert test_task.presentation.chief_complaint in prompt
-    assert test_task.truth.diagnosis not in prompt and (test_task.truth.icd10 or "@@") not in prompt
+    assert (test_task.truth.diagnosis or "@@") not in prompt and (test_task.truth.icd10 or "@@") not in prompt
 
 
 # --- the majority-class baseline ---------------------------------------------------------------------
