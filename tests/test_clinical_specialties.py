@@ -11,7 +11,8 @@ import yaml
 from domain_checks import assert_knowledge_is_sourced, assert_scripted_blind_to_truth, own_tools
 from medgym import load_tasks
 from medgym.agents import OraclePolicy, ScriptedPolicy, play
-from medgym.agents.workflows.diagnostic import MAX_TOPICS, DiagnosticWorkup, interpret_answer, merge_workups
+from medgym.agents.workflows.common import interpret as interpret_answer
+from medgym.agents.workflows.diagnostic import MAX_TOPICS, DiagnosticWorkup, merge_workups
 from medgym.domains.casebuilder import call_for, via
 from medgym.domains.clinical_diagnosis import ChartFindings, look_alikes, risk, specialties
 from medgym.encounter import Encounter

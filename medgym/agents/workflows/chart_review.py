@@ -13,14 +13,13 @@ so other phrasings ("not restarted", "kept off") are missed.
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import datetime
 from typing import Any, Iterator
 
-from medgym.agents.scripted import Action, register_workflow
+from medgym.agents.scripted import register_workflow
+from medgym.agents.workflows.common import PlannedProtocol
 from medgym.domains.ehr_management.scores import kdigo_aki_stage
-from medgym.tools.calls import assistant_message as tool_message
 
 Calls = list[tuple[str, dict[str, Any]]]
 DOCUMENTED = ("held", "holding", "hold", "stopped", "discontinued")
@@ -61,7 +60,7 @@ def _dose(resource: dict[str, Any]) -> str:
     return dosage[0].get("text", "")
 
 
-class ChartReview:
+class ChartReview(PlannedProtocol):
     """Plans one tool turn at a time as a generator; reads each turn's results before the next."""
 
     def __init__(self, knowledge: dict[str, Any]) -> None:
@@ -70,22 +69,7 @@ class ChartReview:
     def reset(self, observation: str, info: dict[str, Any]) -> None:
         self.text = info["messages"][1]["content"]
         self.task_type = info["task_type"]
-        self.results: dict[str, list[dict[str, Any]]] = {}
-        self._plan = self._run()
-
-    def act(self, observation: str, info: dict[str, Any]) -> Action:
-        for message in info.get("new_messages", []):
-            if message.get("role") == "tool":
-                try:
-                    content = json.loads(message["content"])
-                except (json.JSONDecodeError, TypeError):
-                    continue
-                if isinstance(content, dict) and "error" not in content:
-                    self.results.setdefault(message.get("name", ""), []).append(content)
-        return tool_message(*next(self._plan))
-
-    def last(self, name: str) -> dict[str, Any]:
-        return (self.results.get(name) or [{}])[-1]
+        self.start()
 
     # --- plans ------------------------------------------------------------------------------------
 
@@ -105,15 +89,15 @@ class ChartReview:
             yield [("search_observations", {"date_from": start, "date_to": end}),
                    ("get_medications", {"list_type": "administrations"})]
             yield [("calculate_sofa", self._sofa_arguments(_t(start), _t(end)))]
-            return "submit_answer", {"answer": str(self.last("calculate_sofa").get("score"))}
+            return "submit_answer", {"answer": str(self.latest("calculate_sofa").get("score"))}
         yield [("search_observations", {"category": "vital-signs"})]
-        panels = [r for r in _entries(self.last("search_observations")) if "component" in r]
+        panels = [r for r in _entries(self.latest("search_observations")) if "component" in r]
         if "qSOFA" in text:
             args = news2_arguments(panels[0])
             yield [("calculate_qsofa", {"respiratory_rate_per_min": args["respiratory_rate_per_min"],
                                         "systolic_bp_mmhg": args["systolic_bp_mmhg"],
                                         "altered_mentation": args["consciousness"] != "alert"})]
-            return "submit_answer", {"answer": str(self.last("calculate_qsofa").get("score"))}
+            return "submit_answer", {"answer": str(self.latest("calculate_qsofa").get("score"))}
         if "5 or more" in text:
             yield [("calculate_news2", news2_arguments(p)) for p in panels]
             scores = [r.get("score", 0) for r in self.results.get("calculate_news2", [])]
@@ -121,7 +105,7 @@ class ChartReview:
             first = _t(panels[0]["effectiveDateTime"])
             return "submit_answer", {"answer": str(round((_t(panels[hit]["effectiveDateTime"]) - first).total_seconds() / 3600))}
         yield [("calculate_news2", news2_arguments(panels[-1]))]
-        return "submit_answer", {"answer": str(self.last("calculate_news2").get("score"))}
+        return "submit_answer", {"answer": str(self.latest("calculate_news2").get("score"))}
 
     def _sofa_arguments(self, start: datetime, end: datetime) -> dict[str, Any]:
         obs = _entries(self.results["search_observations"][-1])
@@ -137,7 +121,7 @@ class ChartReview:
         pao2 = dict(by_name.get("PaO2 (room air)", []))
         fio2 = dict(by_name.get("Inhaled oxygen concentration", []))
         t = min((t for t in pao2 if t in fio2), key=lambda t: pao2[t] / fio2[t])
-        rates = [r["dosage"]["rateQuantity"]["value"] for r in _entries(self.last("get_medications"))
+        rates = [r["dosage"]["rateQuantity"]["value"] for r in _entries(self.latest("get_medications"))
                  if start <= _t(r["effectiveDateTime"]) <= end]
         values = lambda name: [v for _, v in by_name.get(name, [])]  # noqa: E731
         urine = values("Urine output, 24 hours")
@@ -151,9 +135,9 @@ class ChartReview:
         text = self.text
         if "KDIGO" in text:
             yield [("search_observations", {"code": "2160-0"}), ("list_encounters", {})]
-            admission = next(e for e in _entries(self.last("list_encounters")) if e["class"]["code"] == "IMP")
+            admission = next(e for e in _entries(self.latest("list_encounters")) if e["class"]["code"] == "IMP")
             start = _t(admission["period"]["start"])
-            series = [(_t(r["effectiveDateTime"]), r["valueQuantity"]["value"]) for r in _entries(self.last("search_observations"))]
+            series = [(_t(r["effectiveDateTime"]), r["valueQuantity"]["value"]) for r in _entries(self.latest("search_observations"))]
             before = [v for t, v in series if t < start]
             during = [((t - start).total_seconds() / 3600, v) for t, v in series if t >= start]
             stage = kdigo_aki_stage(before[-1], during)
@@ -161,19 +145,19 @@ class ChartReview:
         if "hemoglobin" in text or "lactate" in text:
             code, fn = ("718-7", min) if "hemoglobin" in text else ("2524-7", max)
             yield [("search_observations", {"code": code})]
-            values = [r["valueQuantity"]["value"] for r in _entries(self.last("search_observations"))]
+            values = [r["valueQuantity"]["value"] for r in _entries(self.latest("search_observations"))]
             return "submit_answer", {"answer": f"{fn(values):g}"}
         if "point-of-care glucose" in text:
             yield [("search_observations", {"code": "point-of-care"})]
-            values = [r["valueQuantity"]["value"] for r in _entries(self.last("search_observations"))]
+            values = [r["valueQuantity"]["value"] for r in _entries(self.latest("search_observations"))]
             return "submit_answer", {"answer": str(sum(v < 70 for v in values))}
         yield [("search_observations", {"code": "29463-7"})]
-        values = [r["valueQuantity"]["value"] for r in _entries(self.last("search_observations"))]
+        values = [r["valueQuantity"]["value"] for r in _entries(self.latest("search_observations"))]
         return "submit_answer", {"answer": f"{values[0] - values[-1]:.1f}"}
 
     def _notes(self) -> Iterator[Calls]:
         yield [("list_notes", {})]
-        ids = [n["id"] for n in self.last("list_notes").get("notes", [])]
+        ids = [n["id"] for n in self.latest("list_notes").get("notes", [])]
         if ids:
             yield [("read_note", {"note_id": i}) for i in ids]
 
@@ -205,15 +189,15 @@ class ChartReview:
     def _handoff(self) -> Iterator[Calls]:
         yield [("list_problems", {"clinical_status": "active"}), ("list_orders", {"status": "active"}),
                ("search_notes", {"text": "code status"}), ("list_allergies", {})]
-        problems = [c["code"]["text"] for c in _entries(self.last("list_problems"))]
-        pending = [o["code"]["text"] for o in _entries(self.last("list_orders"))]
+        problems = [c["code"]["text"] for c in _entries(self.latest("list_problems"))]
+        pending = [o["code"]["text"] for o in _entries(self.latest("list_orders"))]
         code_status = "Full code"
-        for note in self.last("search_notes").get("notes", []):
+        for note in self.latest("search_notes").get("notes", []):
             for sentence in note["matches"]:
                 match = re.search(r"code status(?: changed to|:) ([A-Za-z/ ]+)", sentence, re.IGNORECASE)
                 if match:
                     code_status = match.group(1).strip()
-        allergies = [a["code"]["text"] for a in _entries(self.last("list_allergies"))]
+        allergies = [a["code"]["text"] for a in _entries(self.latest("list_allergies"))]
         return "submit_handoff", {"active_problems": problems, "pending_results": pending, "code_status": code_status,
                                   "allergies": allergies}
 
@@ -221,8 +205,8 @@ class ChartReview:
         yield [("list_encounters", {}), ("list_orders", {"status": "active"}), ("list_appointments", {})]
         admission = next(e for e in _entries(self.results["list_encounters"][-1]) if e["class"]["code"] == "IMP")
         principal = min(admission["diagnosis"], key=lambda d: d["rank"])["condition"]["display"]
-        pending = [o["code"]["text"] for o in _entries(self.last("list_orders"))]
-        follow_up = [a["description"] for a in _entries(self.last("list_appointments"))]
+        pending = [o["code"]["text"] for o in _entries(self.latest("list_orders"))]
+        follow_up = [a["description"] for a in _entries(self.latest("list_appointments"))]
         home, discharge = yield from self._medication_lists()
         return "submit_discharge_summary", {
             "principal_diagnosis": principal,

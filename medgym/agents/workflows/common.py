@@ -10,9 +10,11 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable, Iterator
 
+from medgym.agents.base import Action
 from medgym.patient.matching import topics as history_topics
+from medgym.tools.calls import assistant_message as tool_message
 
 Call = tuple[str, dict[str, Any]]
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
@@ -171,3 +173,58 @@ def wire(call: Call) -> Call:
     """The call as sent to the environment (without workflow bookkeeping)."""
     name, args = call
     return name, {k: v for k, v in args.items() if k != "topic"}
+
+
+class StagedProtocol:
+    """A workflow run as a list of stages: each stage returns the calls of one turn (none: skipped), and
+    the results of a turn are read into `obs` before the next stage; after the last, `submission()`.
+    Subclasses define STAGES and submission() and call `start()` in reset()."""
+
+    STAGES: list[Callable[[Any], list[Call]]] = []
+
+    def start(self) -> None:
+        self.obs = Observations()
+        self.sent: list[Call] = []
+        self.stage = 0
+
+    def submission(self) -> Call:
+        raise NotImplementedError
+
+    def act(self, observation: str, info: dict[str, Any]) -> Action:
+        self.obs.read(self.sent, info)
+        while self.stage < len(self.STAGES):
+            calls = self.STAGES[self.stage](self)
+            self.stage += 1
+            if calls:
+                self.sent = calls
+                return tool_message(*[wire(c) for c in calls])
+        self.sent = []
+        return tool_message(self.submission())
+
+
+class PlannedProtocol:
+    """A workflow written as a generator `_run()` that yields one turn's calls at a time; every
+    well-formed tool result is filed under its tool's name in `results` before the next turn is planned.
+    Subclasses call `start()` in reset()."""
+
+    def _run(self) -> Iterator[list[Call]]:
+        raise NotImplementedError
+
+    def start(self) -> None:
+        self.results: dict[str, list[dict[str, Any]]] = {}
+        self._plan = self._run()
+
+    def act(self, observation: str, info: dict[str, Any]) -> Action:
+        for message in info.get("new_messages", []):
+            if message.get("role") == "tool":
+                try:
+                    content = json.loads(message["content"])
+                except (json.JSONDecodeError, TypeError):
+                    continue
+                if isinstance(content, dict) and "error" not in content:
+                    self.results.setdefault(message.get("name", ""), []).append(content)
+        return tool_message(*next(self._plan))
+
+    def latest(self, name: str) -> dict[str, Any]:
+        """The last well-formed result of tool `name` ({} when there is none)."""
+        return (self.results.get(name) or [{}])[-1]

@@ -45,6 +45,7 @@ from medgym.domains.conditions import (
     vital_band,
     vital_likelihood,
 )
+from medgym.agents.workflows.common import interpret
 from medgym.patient.matching import topics as history_topics
 from medgym.tools import catalog
 from medgym.tools.calls import assistant_message as tool_message
@@ -364,7 +365,7 @@ class DiagnosticWorkup:
         if not self._asked:
             return
         topic = self._asked.popleft()
-        value = interpret_answer(topic, content.get("patient", ""))
+        value = interpret(topic, content.get("patient", ""))
         if value is not None:
             self.history[topic] = value
 
@@ -478,19 +479,6 @@ def merge_workups(workups: list[Workup]) -> Workup:
         ecg=any(w.ecg for w in workups),
         tools=ranked([w.tools for w in workups], MAX_TOOLS),
     )
-
-
-def interpret_answer(topic: str, text: str) -> bool | str | None:
-    """Which value of `topic` the patient's words express (None if they don't say)."""
-    spec = history_topics()[topic]
-    for value, phrases in spec.get("values", {}).items():
-        if any(p in text for p in phrases):
-            return value
-    if any(p in text for p in spec.get("present", [])):
-        return True
-    if any(p in text for p in spec.get("absent", [])):
-        return False
-    return None
 
 
 def _confirm_action(test: str) -> str:

@@ -14,10 +14,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from medgym.agents.scripted import Action, register_workflow
-from medgym.agents.workflows.common import Call, Observations, Opening, ask, numbers, wire
+from medgym.agents.scripted import register_workflow
+from medgym.agents.workflows.common import Call, Opening, StagedProtocol, ask, numbers, wire
 from medgym.domains.triage_emergency import scores
-from medgym.tools.calls import assistant_message as tool_message
 
 # Presenting-complaint groups, tried in order; the first whose keyword is in the chief complaint wins.
 GROUPS: list[tuple[str, tuple[str, ...]]] = [
@@ -84,7 +83,7 @@ def group_of(complaint: str) -> str:
     return "general"
 
 
-class EmergencyWorkflow:
+class EmergencyWorkflow(StagedProtocol):
     """Protocol by presenting complaint, then the published rule for the task."""
 
     def __init__(self, knowledge: Any) -> None:
@@ -93,20 +92,7 @@ class EmergencyWorkflow:
     def reset(self, observation: str, info: dict[str, Any]) -> None:
         self.open = Opening.parse(info)
         self.group = group_of(self.open.complaint)
-        self.obs = Observations()
-        self.sent: list[Call] = []
-        self.stage = 0
-
-    def act(self, observation: str, info: dict[str, Any]) -> Action:
-        self.obs.read(self.sent, info)
-        while self.stage < len(self.STAGES):
-            calls = self.STAGES[self.stage](self)
-            self.stage += 1
-            if calls:
-                self.sent = calls
-                return tool_message(*[wire(c) for c in calls])
-        self.sent = []
-        return tool_message(self.submission())
+        self.start()
 
     # --- the protocol, stage by stage ----------------------------------------------------------------
 

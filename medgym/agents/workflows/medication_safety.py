@@ -13,13 +13,12 @@ renal or hepatic impairment, for instance).
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any, Iterator
 
-from medgym.agents.scripted import Action, register_workflow
+from medgym.agents.scripted import register_workflow
+from medgym.agents.workflows.common import PlannedProtocol
 from medgym.domains.drug_interaction.formulary import SEVERITY_RANK, Formulary, apixaban_af_dose
-from medgym.tools.calls import assistant_message as tool_message
 
 Calls = list[tuple[str, dict[str, Any]]]
 _PATIENT = re.compile(r"Patient: (\d+)-year-old (man|woman)")
@@ -27,7 +26,7 @@ _PROPOSED = re.compile(r"(?:wants to start|plans to start|wants to give) (.+?)(?
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 
 
-class MedicationSafety:
+class MedicationSafety(PlannedProtocol):
     """Plans one tool turn at a time as a generator; each turn's results are read before the next."""
 
     def __init__(self, formulary: Formulary) -> None:
@@ -41,25 +40,11 @@ class MedicationSafety:
         proposed = _PROPOSED.search(self.text)
         self.proposed = self.f.find(proposed.group(1)) if proposed else None
         self.task_type = info["task_type"]
-        self.results: dict[str, list[dict[str, Any]]] = {}
-        self._plan = self._run()
+        self.start()
 
-    def act(self, observation: str, info: dict[str, Any]) -> Action:
-        for message in info.get("new_messages", []):
-            if message.get("role") == "tool":
-                try:
-                    content = json.loads(message["content"])
-                except (json.JSONDecodeError, TypeError):
-                    continue
-                if isinstance(content, dict) and "error" not in content:
-                    self.results.setdefault(message.get("name", ""), []).append(content)
-        calls = next(self._plan)
-        return tool_message(*calls)
 
     # --- reading results --------------------------------------------------------------------------
 
-    def latest(self, name: str) -> dict[str, Any]:
-        return (self.results.get(name) or [{}])[-1]
 
     def medications(self) -> list[str]:
         items = self.latest("review_medications").get("medications", [])

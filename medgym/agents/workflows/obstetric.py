@@ -14,10 +14,9 @@ import datetime as dt
 import re
 from typing import Any
 
-from medgym.agents.scripted import Action, register_workflow
-from medgym.agents.workflows.common import Call, Observations, Opening, ask, numbers, wire
+from medgym.agents.scripted import register_workflow
+from medgym.agents.workflows.common import Call, Opening, StagedProtocol, ask, numbers, wire
 from medgym.domains.obstetrics import rules
-from medgym.tools.calls import assistant_message as tool_message
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _GA = re.compile(r"(\d+) weeks (\d+) days")
@@ -38,7 +37,7 @@ def _task(text: str) -> str:
     return "unknown"
 
 
-class ObstetricWorkflow:
+class ObstetricWorkflow(StagedProtocol):
     """Protocol by task, then the published rule."""
 
     def __init__(self, knowledge: Any) -> None:
@@ -49,20 +48,7 @@ class ObstetricWorkflow:
         self.task = _task(self.open.instructions)
         match = re.search(r"Apgar score at (\d) minute", self.open.instructions)
         self.minute = int(match.group(1)) if match else 1
-        self.obs = Observations()
-        self.sent: list[Call] = []
-        self.stage = 0
-
-    def act(self, observation: str, info: dict[str, Any]) -> Action:
-        self.obs.read(self.sent, info)
-        while self.stage < len(self.STAGES):
-            calls = self.STAGES[self.stage](self)
-            self.stage += 1
-            if calls:
-                self.sent = calls
-                return tool_message(*[wire(c) for c in calls])
-        self.sent = []
-        return tool_message(self.submission())
+        self.start()
 
     # --- stages ---------------------------------------------------------------------------------------
 

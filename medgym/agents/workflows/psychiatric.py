@@ -13,9 +13,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from medgym.agents.scripted import Action, register_workflow
-from medgym.agents.workflows.common import Call, Observations, Opening, ask, wire
-from medgym.tools.calls import assistant_message as tool_message
+from medgym.agents.scripted import register_workflow
+from medgym.agents.workflows.common import Call, Opening, StagedProtocol, ask, wire
 
 CORE = ["depressed_mood", "anhedonia", "sleep_disturbance", "fatigue", "weight_change", "worthlessness", "poor_concentration",
         "psychomotor_change", "suicidal_thoughts", "symptom_duration", "prior_episodes", "past_mania", "recent_stressor"]
@@ -30,7 +29,7 @@ MANIA_WORDS = ("barely slept", "did not sleep", "euphoric", "manic", "mania", "n
 SAFETY_PLAN = ["warning_signs", "internal_coping", "social_distraction", "help_contacts", "crisis_contacts", "lethal_means"]
 
 
-class PsychiatricWorkflow:
+class PsychiatricWorkflow(StagedProtocol):
     """Record, mental state and symptom review, then the instrument or criteria the task needs."""
 
     def __init__(self, knowledge: Any) -> None:
@@ -42,20 +41,7 @@ class PsychiatricWorkflow:
         self.instrument = next((key for key, label in (("phq9", "PHQ-9"), ("gad7", "GAD-7"), ("audit_c", "AUDIT-C"), ("ciwa_ar", "CIWA-Ar"))
                                 if label in text), None)
         self.suicide = "Columbia" in text or "Stanley-Brown" in text
-        self.obs = Observations()
-        self.sent: list[Call] = []
-        self.stage = 0
-
-    def act(self, observation: str, info: dict[str, Any]) -> Action:
-        self.obs.read(self.sent, info)
-        while self.stage < len(self.STAGES):
-            calls = self.STAGES[self.stage](self)
-            self.stage += 1
-            if calls:
-                self.sent = calls
-                return tool_message(*[wire(c) for c in calls])
-        self.sent = []
-        return tool_message(self.submission())
+        self.start()
 
     # --- stages ---------------------------------------------------------------------------------------
 
