@@ -29,12 +29,12 @@ def test_default_model_run_and_folder_specs_name_the_same_model(tiny_model_dir, 
     run.mkdir()
     (run / "checkpoint-3").symlink_to(tiny_model_dir, target_is_directory=True)
     assert resolve_policy(str(run)).path == str(run / "checkpoint-3")
-    results = evaluate(["default", str(run), str(tiny_model_dir)], ["smoke"], limit=2, seed=1, **FAST)
+    results = evaluate(["default", str(run), str(tiny_model_dir)], ["drug_interaction"], limit=2, seed=1, **FAST)
     names = [p["name"] for p in results.policies]
     assert names == ["default", "run", Path(tiny_model_dir).name]
     episodes = [_strip(results, n) for n in names]
     assert episodes[0] == episodes[1] == episodes[2] and len(episodes[0]) == 2  # one model, greedy decoding
-    cell = results.cell("default", "smoke")
+    cell = results.cell("default", "drug_interaction")
     assert cell["n"] == 2 and {"tool_call_validity", "tokens_per_turn", "monologue_rate"} <= set(cell["scores"])
     assert all(e["token_counter"] != "all-MiniLM-L6-v2 WordPiece" for e in results.episodes)  # the model's tokenizer
 
@@ -68,9 +68,9 @@ def test_a_model_answers_benchmark_questions_and_extraction_is_reported(tiny_mod
 def test_an_openai_endpoint_is_evaluated_in_parallel_like_serially(served, tmp_path):
     base_url, model = served
     spec = f"openai:{base_url}:{model}"
-    kwargs = dict(policies=[spec], suites=["smoke"], limit=2, seed=3, **FAST)
+    kwargs = dict(policies=[spec], suites=["drug_interaction"], limit=2, seed=3, **FAST)
     serial = evaluate(**kwargs)
-    cell = serial.cell(f"openai:{model}", "smoke")
+    cell = serial.cell(f"openai:{model}", "drug_interaction")
     assert cell["n"] == 2 and cell["failed"] == 0
     assert sum(e["tool_calls"] + e["invalid_calls"] for e in serial.episodes) >= 1  # the model called tools
     parallel = evaluate(**kwargs, workers=2)

@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 from medgym.metrics import episode_stats
@@ -72,8 +73,10 @@ def token_counter(policy: Any) -> tuple[str, Any]:
     """(name, text -> token count) for a policy: its own tokenizer if it has one, else the reference one."""
     tok = getattr(policy, "tokenizer", None)
     if tok is not None and callable(getattr(tok, "encode", None)):
-        name = getattr(tok, "name_or_path", type(tok).__name__)
-        return str(name), lambda text: len(tok.encode(text, add_special_tokens=False))
+        name = str(getattr(tok, "name_or_path", "") or type(tok).__name__)
+        if Path(name).is_dir():  # one folder, however it was reached (the default model's link, a run's checkpoint)
+            name = str(Path(name).resolve())
+        return name, lambda text: len(tok.encode(text, add_special_tokens=False))
     ref = reference_tokenizer()
     return REFERENCE_TOKENIZER, lambda text: len(ref.encode(text, add_special_tokens=False).ids)
 
