@@ -90,6 +90,30 @@ def test_build_saves_a_loadable_llama_with_report(tiny_model_dir, tiny_model_con
     assert model.config.vocab_size == len(tok)
 
 
+def test_pretraining_phase_trains_every_token_in_packed_blocks(tmp_path):
+    """The first phase packs the whole rendered trajectories (not only the assistant's tokens) into
+    blocks: one optimizer step per block at batch size 1; the second phase takes one step per trajectory."""
+    import math
+
+    from transformers import AutoTokenizer
+
+    cfg = BuildConfig.load(**{
+        "model.hidden_size": 32, "model.num_hidden_layers": 1, "model.num_attention_heads": 2,
+        "model.num_key_value_heads": 1, "model.intermediate_size": 64, "tokenizer.vocab_size": 1024,
+        "data.domains": ["medical_qa"], "data.trajectories": 3,
+        "sft.pretrain_epochs": 1, "sft.pretrain_block_size": 64, "sft.epochs": 1, "sft.batch_size": 1,
+    })
+    out = build_default_model(cfg, out_dir=tmp_path / "m", progress=False)
+    info = build_info(out)
+    tok = AutoTokenizer.from_pretrained(out)
+    rows = [t.as_sft_row() for t in oracle_trajectories(plan(cfg).tasks, progress=False)]
+    tokens = sum(len(tok.apply_chat_template(r["messages"], tools=json.loads(r["tools"]), tokenize=True,
+                                             return_dict=True)["input_ids"]) for r in rows)
+    assert info["pretrain"]["steps"] == math.ceil(tokens / 64) > 3 * 4
+    assert info["sft"]["steps"] == 3
+    assert info["timings"]["pretrain_s"] > 0
+
+
 def test_build_is_cached_and_keyed_by_config(tiny_model_dir, tiny_model_config):
     before = (tiny_model_dir / "model.safetensors").stat().st_mtime_ns
     assert build_default_model(tiny_model_config, out_dir=tiny_model_dir, progress=False) == tiny_model_dir

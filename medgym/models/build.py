@@ -130,6 +130,12 @@ def build_default_model(
     model.generation_config.eos_token_id = tokenizer.eos_token_id
     model.generation_config.pad_token_id = tokenizer.pad_token_id
     model.generation_config.bos_token_id = None
+    pretrain = None
+    if config.sft.pretrain_epochs:
+        pretrain = warm_start(model, tokenizer, kept, config.sft.model_copy(update={"epochs": config.sft.pretrain_epochs}),
+                              max_length=config.data.max_tokens, seed=config.seed, progress=progress, assistant_only=False,
+                              block_size=config.sft.pretrain_block_size)
+        timings["pretrain_s"] = pretrain["train_seconds"]
     sft = warm_start(model, tokenizer, kept, config.sft, max_length=config.data.max_tokens, seed=config.seed,
                      progress=progress)
     timings["sft_s"] = sft["train_seconds"]
@@ -149,6 +155,7 @@ def build_default_model(
             "tokens_max": max(lengths, default=0),
             "task_ids": [t.task_id for t in kept],
         },
+        "pretrain": pretrain,
         "sft": sft,
         "timings": timings,
         "torch": torch.__version__,

@@ -52,10 +52,12 @@ class DataConfig(_Section):
 
 
 class SFTSettings(_Section):
-    """Supervised warm start (TRL `SFTTrainer`, loss on assistant tokens only)."""
+    """Warm start with TRL `SFTTrainer`: `pretrain_epochs` with loss on every token, then `epochs` on the assistant's tokens only."""
 
-    epochs: float = Field(2, gt=0)
-    batch_size: int = Field(4, ge=1)
+    pretrain_epochs: float = Field(2, ge=0, description="epochs of loss on every token before the assistant-only epochs")
+    pretrain_block_size: int = Field(256, ge=16, description="tokens per packed block in the pretraining epochs")
+    epochs: float = Field(4, gt=0)
+    batch_size: int = Field(1, ge=1)
     gradient_accumulation_steps: int = Field(1, ge=1)
     learning_rate: float = Field(2e-3, gt=0)
     warmup_ratio: float = Field(0.05, ge=0, lt=1)

@@ -26,13 +26,18 @@ def warm_start(
     max_length: int = 2048,
     seed: int = 0,
     progress: bool = True,
+    assistant_only: bool = True,
+    block_size: int | None = None,
 ) -> dict[str, float]:
-    """Fine-tune `model` in place on `trajectories`; return the training metrics.
+    """Fine-tune `model` in place on `trajectories` for `settings.epochs`; return the training metrics.
 
     TRL renders each conversation with the tokenizer's chat template and masks
     everything but the `{% generation %}` spans (the assistant's tool calls and
     its end-of-turn token), so the model learns to act and to stop, not to
-    predict tool results or the patient's words.
+    predict tool results or the patient's words. With `assistant_only=False`
+    every token carries loss (language-model pretraining on the same text), and
+    `block_size` packs the text into blocks of that many tokens (TRL's "wrapped"
+    packing), which gives more optimizer steps for the same tokens.
     """
     import torch
     from trl import SFTConfig, SFTTrainer
@@ -50,8 +55,10 @@ def warm_start(
             lr_scheduler_type="cosine",
             warmup_steps=settings.warmup_ratio,
             weight_decay=settings.weight_decay,
-            max_length=max_length,
-            assistant_only_loss=True,
+            max_length=block_size or max_length,
+            packing=block_size is not None,
+            packing_strategy="wrapped",
+            assistant_only_loss=assistant_only,
             activation_checkpointing=False,  # TRL turns it on by default; this model is tiny
             train_sampling_strategy="group_by_length",
             logging_steps=10,
