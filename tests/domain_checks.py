@@ -1,10 +1,11 @@
-"""Checks that every domain's tests share: the domain's own tools, and a scripted clinician blind to the answer."""
+"""Checks that every domain's tests share: the domain's own tools, the oracle and scripted agents, and a scripted
+clinician blind to the answer."""
 
 from __future__ import annotations
 
 import collections
 
-from medgym.agents import ScriptedPolicy
+from medgym.agents import OraclePolicy, ScriptedPolicy, play
 from medgym.env import EncounterEnv
 from medgym.tools import list_tools
 
@@ -59,3 +60,20 @@ def assert_knowledge_is_sourced(domain: str) -> None:
     for p in passages:
         assert set(p) == {"id", "title", "text", "source", "domain"} and p["domain"] == domain, p["id"]
         assert len(p["text"]) > 60 and p["source"].strip(), p["id"]
+
+
+def assert_oracle_solves_and_scripted_is_a_baseline(sample, group_by: str) -> None:
+    """The oracle solves every task in `sample`; the scripted clinician solves 70% or more, but not all.
+    Prints the success rate per value of the task attribute `group_by`."""
+    env = EncounterEnv(tasks=sample, patient_matcher="lexical")
+    for policy in (OraclePolicy(), ScriptedPolicy()):
+        results = collections.defaultdict(list)
+        for t in sample:
+            info, *_ = play(env, policy, seed=0, options={"task_id": t.id})
+            results[getattr(t, group_by)].append(info["success"])
+        rate = sum(sum(v) for v in results.values()) / len(sample)
+        print(policy.name, {k: round(sum(v) / len(v), 2) for k, v in results.items()}, round(rate, 3))
+        if policy.name == "oracle":
+            assert rate == 1.0
+        else:
+            assert 0.7 <= rate < 1.0

@@ -1,18 +1,21 @@
 """cross_domain: journeys follow their guidelines, phases are scored one by one, the tools work and
 say what is wrong, and the agents behave."""
 
-import collections
 
 import pytest
 
 from medgym import load_tasks
-from medgym.agents import OraclePolicy, ScriptedPolicy, play
 from medgym.domains.cross_domain.journeys import BUILDERS, concepts, generate
 from medgym.env import EncounterEnv
 from medgym.rewards import concept_matched, phase_score, score
 from medgym.tools import ToolError, call_tool, list_tools
 
-from domain_checks import assert_knowledge_is_sourced, assert_scripted_blind_to_truth, own_tools
+from domain_checks import (
+    assert_knowledge_is_sourced,
+    assert_oracle_solves_and_scripted_is_a_baseline,
+    assert_scripted_blind_to_truth,
+    own_tools,
+)
 
 
 @pytest.fixture(scope="module")
@@ -170,18 +173,7 @@ def test_outcome_is_the_mean_of_phase_scores_and_harm_is_caught(tasks):
 
 
 def test_oracle_solves_and_scripted_is_a_baseline(tasks):
-    sample = tasks[::4]
-    env = EncounterEnv(tasks=sample, patient_matcher="lexical")
-    for policy in (OraclePolicy(), ScriptedPolicy()):
-        results = collections.defaultdict(list)
-        for t in sample:
-            results[t.specialty].append(play(env, policy, seed=0, options={"task_id": t.id})[0]["success"])
-        rate = sum(sum(v) for v in results.values()) / len(sample)
-        print(policy.name, {k: round(sum(v) / len(v), 2) for k, v in results.items()}, round(rate, 3))
-        if policy.name == "oracle":
-            assert rate == 1.0
-        else:
-            assert 0.7 <= rate < 1.0
+    assert_oracle_solves_and_scripted_is_a_baseline(tasks[::4], group_by="specialty")
 
 
 def test_scripted_never_reads_the_answer(tasks):

@@ -17,6 +17,7 @@ from typing import Any
 
 from medgym.agents.scripted import Action, register_workflow
 from medgym.agents.workflows.radiology import read_tools
+from medgym.domains.visual_diagnosis.ecg import axis_category
 from medgym.tools.calls import assistant_message as tool_message
 
 ST_LEADS = {"inferior": ["II", "III", "aVF"], "anterior": ["V1", "V2", "V3", "V4"], "lateral": ["I", "aVL", "V5", "V6"]}
@@ -61,16 +62,6 @@ def name_rhythm(rate: float, rr: list[int], atrial: dict[str, Any], qrs: list[in
     if rate < 60:
         return "junctional rhythm"
     return "normal sinus rhythm"
-
-
-def axis_category(angle: float) -> str:
-    if -30 <= angle <= 90:
-        return "normal"
-    if -90 <= angle < -30:
-        return "left axis deviation"
-    if 90 < angle <= 180:
-        return "right axis deviation"
-    return "extreme axis deviation"
 
 
 def st_territory(st: dict[str, float], sex: str, age: int) -> str:

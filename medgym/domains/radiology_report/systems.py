@@ -101,6 +101,12 @@ def recommendation(system: str, category: str) -> str:
     return table(system)["categories"][category]["recommendation"]
 
 
+def classification(system: str, category: str) -> dict[str, str]:
+    """A classifier tool's result: the category with its label and standard recommendation."""
+    return {"category": category, "label": table(system)["categories"][category]["label"],
+            "recommendation": recommendation(system, category)}
+
+
 # --- BI-RADS -----------------------------------------------------------------------------------------
 
 BIRADS_ORDER = ["1", "2", "3", "4", "5", "6"]

@@ -172,8 +172,7 @@ def assess_breast_finding(
     """
     finding = {k: v for k, v in locals().items() if v is not None and k != "exam"}
     category = systems.birads_screening_finding(finding) if exam == "screening" else systems.birads_finding(finding)
-    return {"category": category, "label": systems.table("BI-RADS")["categories"][category]["label"],
-            "recommendation": systems.recommendation("BI-RADS", category)}
+    return systems.classification("BI-RADS", category)
 
 
 @tool(domain=DOMAIN, kind="domain")
@@ -261,8 +260,7 @@ def classify_lung_rads(
     if not 0 < mean_diameter_mm <= 100:
         raise ToolError(f"mean_diameter_mm={mean_diameter_mm} is outside 0-100 mm.")
     category = systems.lungrads(nodule_type, mean_diameter_mm, status, solid_component_mm, benign_calcification, fat, perifissural)
-    return {"category": category, "label": systems.table("Lung-RADS")["categories"][category]["label"],
-            "recommendation": systems.recommendation("Lung-RADS", category)}
+    return systems.classification("Lung-RADS", category)
 
 
 @tool(domain=DOMAIN, kind="domain")
@@ -294,8 +292,7 @@ def classify_li_rads(
     if not 1 <= size_mm <= 300:
         raise ToolError(f"size_mm={size_mm} is outside 1-300 mm.")
     category = systems.lirads(size_mm, aphe, washout, capsule, threshold_growth, tumor_in_vein, definitely_benign)
-    return {"category": category, "label": systems.table("LI-RADS")["categories"][category]["label"],
-            "recommendation": systems.recommendation("LI-RADS", category)}
+    return systems.classification("LI-RADS", category)
 
 
 @tool(domain=DOMAIN, kind="domain")
@@ -331,8 +328,7 @@ def classify_bosniak(
     if not 0 <= wall_mm <= 30 or not 0 <= septa_mm <= 30 or not 0 <= septa_count <= 50:
         raise ToolError("wall_mm and septa_mm must be 0-30 mm and septa_count 0-50.")
     category = systems.bosniak(wall_mm, septa_count, septa_mm, enhancing, irregular, nodule, calcification, noncontrast_hu, homogeneous)
-    return {"category": category, "label": systems.table("Bosniak")["categories"][category]["label"],
-            "recommendation": systems.recommendation("Bosniak", category)}
+    return systems.classification("Bosniak", category)
 
 
 @tool(domain=DOMAIN, kind="submit")
