@@ -119,3 +119,22 @@ def test_bad_configs_are_refused_before_training(tmp_path, tiny_model_dir):
         train(config(tmp_path, tiny_model_dir, "x", **{"tasks.specialties": ["dermatology"]}))
     with pytest.raises(FileNotFoundError, match="no checkpoint"):
         train(config(tmp_path, tiny_model_dir, "y"), resume=True)
+
+
+def test_teacher_scores_only_the_counted_positions_and_matches_trls_scoring(tmp_path, tiny_model_dir):
+    """The teacher's fast pass (backbone up to the last counted token, LM head on the counted
+    positions only) gives TRL's log-probabilities at every position the KL counts, and 0 elsewhere."""
+    from medgym.train.run import load_policy, select_tasks
+    from medgym.train.trainer import MedGymGRPOTrainer
+
+    cfg = config(tmp_path, tiny_model_dir, "teacher", steps=1, method="ttopd",
+                 **{"teacher.beta": 1.0, "teacher.truncate_tokens": 4, "rollout.temperature": 1.5})
+    model, tokenizer = load_policy(cfg)
+    tasks = select_tasks(cfg)[:2]
+    trainer = MedGymGRPOTrainer(cfg, model, tokenizer, tasks, str(tmp_path / "out"))
+    batch = trainer._generate_and_score_completions([{"prompt": t.id} for t in tasks for _ in range(2)])
+    counted = batch["ttopd_turn_ids"] >= 0
+    assert counted.any() and not counted.all()
+    fast, full = trainer._teacher_logps(batch), trainer._teacher_logps_trl(batch)
+    assert torch.allclose(fast[counted], full[counted], atol=1e-4)
+    assert (fast[~counted] == 0).all() and (full[counted] < 0).all()

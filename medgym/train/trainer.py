@@ -35,6 +35,10 @@ from medgym.train.config import TrainConfig
 from medgym.train.distill import episode_beta, ttopd_loss, turn_index
 
 TEACHER_ADAPTER = "teacher"
+# Config fields of LM heads that scale or softcap their logits (Gemma 2, Cohere, Granite, ...): for these the
+# teacher is scored through TRL's fused head, which applies them.
+_SCALED_HEAD_KEYS = ("final_logit_softcapping", "logit_scale", "output_multiplier", "lm_head_multiplier",
+                     "logits_scaling")
 
 
 @dataclass
@@ -262,6 +266,50 @@ class MedGymGRPOTrainer(GRPOTrainer):
 
     @torch.no_grad()
     def _teacher_logps(self, inputs: dict[str, Any]) -> torch.Tensor:
+        """The teacher's log-probabilities of the student's tokens at the positions the KL counts
+        (`ttopd_turn_ids >= 0`), 0 elsewhere. Only those positions go through the LM head, and the
+        sequence is cut after the last of them: the teacher costs one backbone pass over the
+        context it needs, not a full scoring pass (TRL's fused head scores every position on CPU)."""
+        completion_ids, completion_mask = inputs["completion_ids"], inputs["completion_mask"]
+        unwrapped = self.accelerator.unwrap_model(self.model)
+        peft_teacher = self.teacher_model is self.model
+        teacher = unwrapped if peft_teacher else self.teacher_model
+        model = teacher.get_base_model() if hasattr(teacher, "get_base_model") else teacher
+        text_config = model.config.get_text_config()
+        if any(getattr(text_config, k, None) is not None for k in _SCALED_HEAD_KEYS):
+            return self._teacher_logps_trl(inputs)  # a softcapped or scaled head: TRL's fused head handles it
+        keep = (inputs["ttopd_turn_ids"] >= 0) & completion_mask.bool()
+        logps = torch.zeros(completion_ids.shape, dtype=torch.float32, device=completion_ids.device)
+        if not keep.any():
+            return logps
+        width = int(keep.any(0).nonzero().max()) + 1  # completion columns the teacher must read
+        prompt_len = inputs["ttopd_prompt_ids"].shape[1]
+        ids = torch.cat([inputs["ttopd_prompt_ids"], completion_ids[:, :width]], dim=1)
+        mask = torch.cat([inputs["ttopd_prompt_mask"], completion_mask[:, :width]], dim=1)
+        if peft_teacher:
+            active = unwrapped.active_adapter
+            unwrapped.set_adapter(TEACHER_ADAPTER)
+        try:
+            with self.accelerator.autocast():
+                hidden = model.base_model(input_ids=ids, attention_mask=mask, use_cache=False).last_hidden_state
+        finally:
+            if peft_teacher:
+                unwrapped.set_adapter(active)
+        # The hidden state at position p predicts token p + 1: completion token j is read at prompt_len + j - 1.
+        states = hidden[:, prompt_len - 1 : prompt_len - 1 + width][keep[:, :width]]
+        targets = completion_ids[:, :width][keep[:, :width]]
+        head = model.get_output_embeddings()
+        picked = []
+        for start in range(0, states.shape[0], 1024):  # chunks bound the (positions x vocabulary) logits
+            logits = head(states[start : start + 1024].to(head.weight.dtype)).float() / self.temperature
+            chosen = targets[start : start + 1024]
+            picked.append(logits.gather(1, chosen[:, None]).squeeze(1) - torch.logsumexp(logits, dim=-1))
+        logps[:, :width][keep[:, :width]] = torch.cat(picked)
+        return logps
+
+    @torch.no_grad()
+    def _teacher_logps_trl(self, inputs: dict[str, Any]) -> torch.Tensor:
+        """The teacher's log-probabilities of every completion token through TRL's scoring pass."""
         completion_ids, completion_mask = inputs["completion_ids"], inputs["completion_mask"]
         ids = torch.cat([inputs["ttopd_prompt_ids"], completion_ids], dim=1)
         mask = torch.cat([inputs["ttopd_prompt_mask"], completion_mask], dim=1)
