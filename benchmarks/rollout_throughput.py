@@ -51,8 +51,12 @@ def measure(model, tok, tasks, batch_size: int, args) -> dict:
         "tokens_per_s": round(tokens / seconds, 1),
         "episodes_per_s": round(len(episodes) / seconds, 3),
         "forward_calls": engine.stats.forward_calls,
-        # share of the tokens fed through the model that were padding (each episode's ids are fed once)
-        "padding_share": round(1 - sum(len(e.token_ids) for e in episodes) / max(1, engine.stats.forward_tokens), 3),
+        "forward_tokens": engine.stats.forward_tokens,
+        "shared_prefix_tokens": engine.stats.shared_prefix_tokens,
+        # share of the tokens fed through the model that were padding (each episode's ids are in the cache once:
+        # computed, or copied from a shared prompt prefix)
+        "padding_share": round(1 - (sum(len(e.token_ids) for e in episodes) - engine.stats.shared_prefix_tokens)
+                               / max(1, engine.stats.forward_tokens), 3),
         "peak_kv_cache_mb": round(engine.stats.peak_cache_bytes / 2**20, 2),
         "ids": [e.token_ids for e in episodes],
     }

@@ -6,10 +6,13 @@
     batch = to_trl(episodes)                      # what TRL's GRPOTrainer `rollout_func` returns
 
 How it works. Up to `batch_size` episodes share one KV cache (a
-`transformers.DynamicCache`, rows left-padded). Each round feeds every
-episode's pending tokens (its opening prompt, or what the environment said
-since its last turn) in one forward pass, then decodes one token per step for
-all episodes until each has emitted the end-of-turn token or hit a limit. An
+`transformers.DynamicCache`, rows left-padded). Each round feeds every running
+episode's pending tokens (what the environment said since its last turn) in one
+forward pass, and the opening prompts of episodes that join in a cache of their
+own (prompts that begin alike, such as one domain's system prompt and tools or
+a GRPO group's identical prompts, compute their common prefix once), then
+decodes one token per step for all episodes until each has emitted the
+end-of-turn token or hit a limit. An
 episode's environment is stepped the moment its turn ends; the ids of what the
 environment says back (tool results, the patient's reply and the next
 generation prompt) are appended and wait for the next round's forward pass.
@@ -43,6 +46,7 @@ from medgym.encounter import stable_seed
 from medgym.tasks.schema import Task
 
 TRUNCATION_REASONS = ("max_turns", "episode_tokens")
+SHARED_PREFIX_MIN = 16  # opening prompts that begin with this many equal tokens share their prefix's KV cache
 
 
 @dataclass(frozen=True)
@@ -183,6 +187,7 @@ class RolloutStats:
     model_tokens: int = 0  # sampled tokens
     forward_tokens: int = 0  # tokens fed through the model, padding included
     forward_calls: int = 0
+    shared_prefix_tokens: int = 0  # prompt tokens whose keys and values were copied from a shared prefix
     seconds: float = 0.0
     peak_cache_bytes: int = 0  # largest KV cache held (keys + values of every layer)
 
@@ -277,8 +282,7 @@ class RolloutEngine:
                         joined.append(slot)
                 if not slots:
                     continue
-                cache, cache_mask = self._grow(cache, cache_mask, len(joined))
-                cache, cache_mask = self._round(slots, cache, cache_mask)
+                cache, cache_mask = self._round(slots, joined, cache, cache_mask)
                 keep = [b for b, s in enumerate(slots) if not s.done]
                 for s in slots:
                     if s.done:
@@ -296,10 +300,23 @@ class RolloutEngine:
 
     # --- one round: feed pending tokens, decode until every turn has ended --------------------------
 
-    def _round(self, slots: list[_Slot], cache: Any, cache_mask: torch.Tensor) -> tuple[Any, torch.Tensor]:
-        pending = [s.ids[s.fed :] for s in slots]
-        logits, cache, cache_mask = self._forward(slots, pending, cache, cache_mask)
-        for b, s in enumerate(slots):
+    def _round(
+        self, slots: list[_Slot], joined: list[_Slot], cache: Any, cache_mask: torch.Tensor | None
+    ) -> tuple[Any, torch.Tensor]:
+        """Feed what is pending (the environment's replies to running episodes; the opening prompts
+        of the episodes that just `joined`, which are the last rows), then decode until every
+        episode's turn has ended."""
+        running = slots[: len(slots) - len(joined)]
+        parts = []
+        if running:
+            logits, cache, cache_mask = self._forward(running, [s.ids[s.fed :] for s in running], cache, cache_mask)
+            parts.append(logits)
+        if joined:
+            logits, new_cache, new_mask = self._prefill(joined)
+            parts.append(logits)
+            cache, cache_mask = _concat_rows(cache, cache_mask, new_cache, new_mask) if running else (new_cache, new_mask)
+        logits = torch.cat(parts)
+        for s in slots:
             s.generating, s.turn_start = True, len(s.ids)
         active = list(range(len(slots)))
         while active:
@@ -315,6 +332,41 @@ class RolloutEngine:
             feed = [[slots[b].ids[-1]] if b in active else [] for b in range(len(slots))]
             logits, cache, cache_mask = self._forward(slots, feed, cache, cache_mask)
         return cache, cache_mask
+
+    def _prefill(self, joined: list[_Slot]) -> tuple[torch.Tensor, Any, torch.Tensor]:
+        """Opening prompts of new episodes in a cache of their own, rows in `joined` order. Episodes
+        whose prompts begin alike (the same system prompt and tools; a GRPO group's identical
+        prompts) share that prefix: it is computed once and its keys and values copied to each row.
+        Prompts are fed apart from the running episodes' short replies, so they add no padding there."""
+        groups: list[tuple[list[int], list[int]]] = []  # (shared prefix, rows in `joined`)
+        for b, s in enumerate(joined):
+            for g, (prefix, rows) in enumerate(groups):
+                n = min(_common_prefix(prefix, s.ids), len(s.ids) - 1)  # each row keeps >= 1 token to feed
+                if n >= SHARED_PREFIX_MIN:
+                    groups[g] = (prefix[:n], rows + [b])
+                    break
+            else:
+                groups.append((s.ids[: len(s.ids) - 1], [b]))
+        logits_parts, order, cache, cache_mask = [], [], None, None
+        for prefix, rows in groups:
+            members = [joined[b] for b in rows]
+            g_cache, g_mask = self._empty_cache(), torch.zeros((1, 0), dtype=torch.long)
+            if len(rows) > 1 and prefix:
+                _, g_cache, g_mask = self._forward([members[0]], [prefix], g_cache, g_mask)
+                for s in members[1:]:
+                    s.fed = len(prefix)
+                self.stats.shared_prefix_tokens += len(prefix) * (len(rows) - 1)
+                g_cache, g_mask = _repeat_rows(g_cache, g_mask, len(rows))
+            else:
+                g_mask = torch.zeros((len(rows), 0), dtype=torch.long)
+            logits, g_cache, g_mask = self._forward(members, [s.ids[s.fed :] for s in members], g_cache, g_mask)
+            logits_parts.append(logits)
+            order += rows
+            cache, cache_mask = (g_cache, g_mask) if cache is None else _concat_rows(cache, cache_mask, g_cache, g_mask)
+        back = sorted(range(len(order)), key=order.__getitem__)  # group order -> `joined` order
+        if back != list(range(len(order))):
+            cache, cache_mask = self._compact(cache, cache_mask, back)
+        return torch.cat(logits_parts)[back], cache, cache_mask
 
     def _after_token(self, s: _Slot, token: tuple[int, float]) -> bool:
         """Record a sampled token; end the turn when it is due. True while the turn goes on."""
@@ -476,21 +528,10 @@ class RolloutEngine:
         picked = logp.gather(1, chosen.unsqueeze(1)).squeeze(1)
         return list(zip(chosen.tolist(), picked.tolist()))
 
-    def _grow(self, cache: Any, cache_mask: torch.Tensor | None, n: int) -> tuple[Any, torch.Tensor]:
-        """Add `n` empty rows (new episodes) to the cache."""
+    def _empty_cache(self) -> Any:
         from transformers import DynamicCache
 
-        if cache is None or cache_mask is None or cache_mask.shape[0] == 0:
-            return DynamicCache(config=self.model.config), torch.zeros((n, 0), dtype=torch.long)
-        if n == 0:
-            return cache, cache_mask
-        for layer in cache.layers:
-            if getattr(layer, "keys", None) is None or layer.keys.numel() == 0:
-                continue
-            k, v = layer.keys, layer.values
-            layer.keys = torch.cat([k, k.new_zeros((n, *k.shape[1:]))], dim=0)
-            layer.values = torch.cat([v, v.new_zeros((n, *v.shape[1:]))], dim=0)
-        return cache, torch.cat([cache_mask, torch.zeros((n, cache_mask.shape[1]), dtype=torch.long)], dim=0)
+        return DynamicCache(config=self.model.config)
 
     def _compact(self, cache: Any, cache_mask: torch.Tensor, keep: list[int]) -> tuple[Any, torch.Tensor]:
         """Keep the rows in `keep` and drop padding columns: each row's real entries, in order, are
@@ -518,6 +559,49 @@ class RolloutEngine:
             layer.keys = layer.keys[rows.to(layer.keys.device)].gather(2, idx)
             layer.values = layer.values[rows.to(layer.values.device)].gather(2, idx)
         return cache, new_mask
+
+
+def _common_prefix(a: list[int], b: list[int]) -> int:
+    """Length of the common prefix of two id lists."""
+    n = 0
+    for x, y in zip(a, b):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
+def _cache_layers(cache: Any) -> list[Any]:
+    return [layer for layer in cache.layers if getattr(layer, "keys", None) is not None and layer.keys.numel()]
+
+
+def _repeat_rows(cache: Any, cache_mask: torch.Tensor, n: int) -> tuple[Any, torch.Tensor]:
+    """A one-row cache copied to `n` rows."""
+    for layer in _cache_layers(cache):
+        layer.keys = layer.keys.expand(n, -1, -1, -1).contiguous()
+        layer.values = layer.values.expand(n, -1, -1, -1).contiguous()
+    return cache, cache_mask.expand(n, -1).contiguous()
+
+
+def _concat_rows(cache: Any, mask: torch.Tensor, other: Any, other_mask: torch.Tensor) -> tuple[Any, torch.Tensor]:
+    """The rows of `other` appended below those of `cache`; the shorter one is left-padded (masked)."""
+    width = max(mask.shape[1], other_mask.shape[1])
+
+    def pad(x: torch.Tensor, dim: int) -> torch.Tensor:
+        missing = width - x.shape[dim]
+        if not missing:
+            return x
+        shape = list(x.shape)
+        shape[dim] = missing
+        return torch.cat([x.new_zeros(shape), x], dim=dim)
+
+    mine, theirs = _cache_layers(cache), _cache_layers(other)
+    if len(mine) != len(theirs):
+        raise ValueError("cannot merge KV caches with different numbers of filled layers")
+    for a, b in zip(mine, theirs):
+        a.keys = torch.cat([pad(a.keys, 2), pad(b.keys, 2)], dim=0)
+        a.values = torch.cat([pad(a.values, 2), pad(b.values, 2)], dim=0)
+    return cache, torch.cat([pad(mask, 1), pad(other_mask, 1)], dim=0)
 
 
 def _default_env(task: Task, config: RolloutConfig) -> Any:

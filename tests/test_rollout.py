@@ -101,6 +101,22 @@ def test_batched_greedy_equals_one_at_a_time(tiny_model, held_out):
     assert [e.token_ids for e in one] == [e.token_ids for e in many]
 
 
+def test_prompts_that_begin_alike_share_their_prefix_and_play_as_one_at_a_time(tiny_model, held_out):
+    """A GRPO-like group (one task three times) and another task: the group's prompt prefix is
+    computed once and copied, and greedy decoding still gives exactly the one-at-a-time tokens."""
+    model, tok = tiny_model
+    tasks = [held_out[0]] * 3 + [held_out[1]]
+    one = RolloutEngine(model, tok, RolloutConfig(batch_size=1, temperature=0, **FAST))
+    alone = one.run(tasks)
+    assert one.stats.shared_prefix_tokens == 0
+    many = RolloutEngine(model, tok, RolloutConfig(batch_size=4, temperature=0, **FAST))
+    together = many.run(tasks)
+    assert many.stats.shared_prefix_tokens >= 2 * (alone[0].prompt_length - 1)
+    assert [e.token_ids for e in together] == [e.token_ids for e in alone]
+    for a, b in zip(together, alone):
+        assert a.logprobs == pytest.approx(b.logprobs, abs=1e-4)
+
+
 def test_per_turn_limit_cuts_and_flags_and_env_reports_the_broken_call(tiny_model, held_out):
     model, tok = tiny_model
     engine = RolloutEngine(model, tok, RolloutConfig(batch_size=2, temperature=0, max_turn_tokens=3,
