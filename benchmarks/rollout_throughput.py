@@ -8,6 +8,7 @@ episodes/s, the speed-up, the peak KV cache, and the process's peak memory
 
     python benchmarks/rollout_throughput.py                      # the default model (build it first)
     python benchmarks/rollout_throughput.py --episodes 32 --batch-size 16
+    python benchmarks/rollout_throughput.py --episodes 16 --group 4  # 4 tasks x 4 episodes, as in GRPO
     python benchmarks/rollout_throughput.py --from-config --hidden-size 1024 --layers 12   # a larger model
                                                                  # built from config (random weights, bf16 on GPU)
 
@@ -73,6 +74,8 @@ def main() -> None:
     parser.add_argument("--max-turns", type=int, default=24)
     parser.add_argument("--max-turn-tokens", type=int, default=256)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--group", type=int, default=1,
+                        help="play each task this many times, as a GRPO group does (default 1: distinct tasks)")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
     parser.add_argument("--from-config", action="store_true", help="a larger random-weight Llama (see docstring)")
     parser.add_argument("--hidden-size", type=int, default=1024)
@@ -92,8 +95,11 @@ def main() -> None:
                           eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id, bos_token_id=None)
         torch.manual_seed(0)
         model = AutoModelForCausalLM.from_config(cfg, dtype=pick_dtype(device)).to(device).eval()
-    tasks = held_out_tasks(limit=args.episodes, seed=args.seed)
-    measure(model, tok, tasks[:2], 2, args)  # warm-up (imports, allocator, env caches)
+    if args.group > 1:  # GRPO-style: episodes / group tasks, each played `group` times
+        tasks = [t for t in held_out_tasks(limit=args.episodes // args.group, seed=args.seed) for _ in range(args.group)]
+    else:
+        tasks = held_out_tasks(limit=args.episodes, seed=args.seed)
+    measure(model, tok, tasks, args.batch_size, args)  # warm-up on the same episodes (imports, tool caches)
 
     sequential = measure(model, tok, tasks, 1, args)
     batched = measure(model, tok, tasks, args.batch_size, args)
@@ -105,6 +111,7 @@ def main() -> None:
         "speedup_tokens_per_s": round(batched["tokens_per_s"] / sequential["tokens_per_s"], 2),
         "speedup_episodes_per_s": round(batched["episodes_per_s"] / sequential["episodes_per_s"], 2),
         "same_tokens_both_ways": same,
+        "tasks": len({t.id for t in tasks}),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }
     print(json.dumps(report, indent=2))

@@ -35,12 +35,14 @@ logprobs use temperature 1. On CPU a config and seed give the same rollouts
 
 from __future__ import annotations
 
+import copy
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import torch
+from transformers.cache_utils import DynamicCache, DynamicLayer
 
 from medgym.encounter import stable_seed
 from medgym.tasks.schema import Task
@@ -245,6 +247,7 @@ class RolloutEngine:
         self.stop_ids = {self.end_id, *_as_list(getattr(getattr(model, "generation_config", None), "eos_token_id", None))}
         self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else self.end_id
         self.env_factory = env_factory or _default_env
+        self._reply_needs_tools: bool | None = None  # does the template render tools after the opening block?
         self.stats = RolloutStats()
 
     # --- public ---------------------------------------------------------------------------------
@@ -307,37 +310,75 @@ class RolloutEngine:
         of the episodes that just `joined`, which are the last rows), then decode until every
         episode's turn has ended."""
         running = slots[: len(slots) - len(joined)]
-        parts = []
+        parts, logits_parts = [], []
         if running:
-            logits, cache, cache_mask = self._forward(running, [s.ids[s.fed :] for s in running], cache, cache_mask)
-            parts.append(logits)
+            logits, cache, cache_mask = self._feed(running, [s.ids[s.fed :] for s in running], cache, cache_mask)
+            parts.append((cache, cache_mask))
+            logits_parts.append(logits)
         if joined:
             logits, new_cache, new_mask = self._prefill(joined)
-            parts.append(logits)
-            cache, cache_mask = _concat_rows(cache, cache_mask, new_cache, new_mask) if running else (new_cache, new_mask)
-        logits = torch.cat(parts)
+            parts.append((new_cache, new_mask))
+            logits_parts.append(logits)
+        cache, cache_mask = _stack_rows(parts)
+        logits = torch.cat(logits_parts)
         for s in slots:
             s.generating, s.turn_start = True, len(s.ids)
-        active = list(range(len(slots)))
+        rows = list(range(len(slots)))  # the slot of each row of `cache` (and of `logits`)
+        parked: list[tuple[Any, torch.Tensor]] = []  # caches of rows whose turn ended, set aside
+        parked_rows: list[int] = []
+        active = list(rows)
         while active:
-            tokens = self._sample(logits, [slots[b] for b in active], active)
-            still = []
-            for b, token in zip(active, tokens):
-                s = slots[b]
-                if self._after_token(s, token):
-                    still.append(b)
-            active = still
+            where = {b: r for r, b in enumerate(rows)}
+            tokens = self._sample(logits, [slots[b] for b in active], [where[b] for b in active])
+            active = [b for b, token in zip(active, tokens) if self._after_token(slots[b], token)]
             if not active:
                 break
-            feed = [[slots[b].ids[-1]] if b in active else [] for b in range(len(slots))]
-            logits, cache, cache_mask = self._forward(slots, feed, cache, cache_mask)
-        return cache, cache_mask
+            if len(rows) >= 4 and 2 * len(active) <= len(rows):
+                # Most turns have ended: decode the rest in a smaller cache instead of padding every row.
+                done = [b for b in rows if b not in active]
+                parked.append(self._compact(cache, cache_mask, [where[b] for b in done]))
+                parked_rows += done
+                logits = logits[[where[b] for b in active]]
+                cache, cache_mask = self._compact(cache, cache_mask, [where[b] for b in active])
+                rows = list(active)
+            feed = [[slots[b].ids[-1]] if slots[b].generating else [] for b in rows]
+            logits, cache, cache_mask = self._forward([slots[b] for b in rows], feed, cache, cache_mask)
+        if parked:
+            cache, cache_mask = _stack_rows([*parked, (cache, cache_mask)])
+            rows = parked_rows + rows
+        return self._reorder(cache, cache_mask, rows)
+
+    def _feed(
+        self, slots: list[_Slot], feeds: list[list[int]], cache: Any, cache_mask: torch.Tensor
+    ) -> tuple[torch.Tensor, Any, torch.Tensor]:
+        """Feed each row its pending ids without padding: rows with as many pending ids go through the
+        model together, each such bucket in a cache of its own; the caches are merged back in row order."""
+        buckets: dict[int, list[int]] = {}
+        for r, f in enumerate(feeds):
+            buckets.setdefault(len(f), []).append(r)
+        if 0 in buckets:
+            raise ValueError("a row has nothing to feed")
+        if len(buckets) == 1:
+            return self._forward(slots, feeds, cache, cache_mask)
+        parts, logits_parts, order = [], [], []
+        for rows in buckets.values():
+            if cache_mask.shape[1]:
+                part_cache, part_mask = self._compact(cache, cache_mask, rows)
+            else:
+                part_cache, part_mask = self._empty_cache(), torch.zeros((len(rows), 0), dtype=torch.long)
+            logits, part_cache, part_mask = self._forward([slots[r] for r in rows], [feeds[r] for r in rows],
+                                                          part_cache, part_mask)
+            parts.append((part_cache, part_mask))
+            logits_parts.append(logits)
+            order += rows
+        cache, cache_mask = self._reorder(*_stack_rows(parts), order)
+        back = sorted(range(len(order)), key=order.__getitem__)
+        return torch.cat(logits_parts)[back], cache, cache_mask
 
     def _prefill(self, joined: list[_Slot]) -> tuple[torch.Tensor, Any, torch.Tensor]:
         """Opening prompts of new episodes in a cache of their own, rows in `joined` order. Episodes
         whose prompts begin alike (the same system prompt and tools; a GRPO group's identical
-        prompts) share that prefix: it is computed once and its keys and values copied to each row.
-        Prompts are fed apart from the running episodes' short replies, so they add no padding there."""
+        prompts) share that prefix: it is computed once and its keys and values copied to each row."""
         groups: list[tuple[list[int], list[int]]] = []  # (shared prefix, rows in `joined`)
         for b, s in enumerate(joined):
             for g, (prefix, rows) in enumerate(groups):
@@ -347,26 +388,31 @@ class RolloutEngine:
                     break
             else:
                 groups.append((s.ids[: len(s.ids) - 1], [b]))
-        logits_parts, order, cache, cache_mask = [], [], None, None
+        parts, order = [], []
         for prefix, rows in groups:
-            members = [joined[b] for b in rows]
-            g_cache, g_mask = self._empty_cache(), torch.zeros((1, 0), dtype=torch.long)
-            if len(rows) > 1 and prefix:
-                _, g_cache, g_mask = self._forward([members[0]], [prefix], g_cache, g_mask)
-                for s in members[1:]:
+            if len(rows) > 1:
+                first, *others = [joined[b] for b in rows]
+                _, g_cache, g_mask = self._forward([first], [prefix], self._empty_cache(),
+                                                   torch.zeros((1, 0), dtype=torch.long))
+                for s in others:
                     s.fed = len(prefix)
-                self.stats.shared_prefix_tokens += len(prefix) * (len(rows) - 1)
-                g_cache, g_mask = _repeat_rows(g_cache, g_mask, len(rows))
+                self.stats.shared_prefix_tokens += len(prefix) * len(others)
+                parts.append(_repeat_rows(g_cache, g_mask, len(rows)))
             else:
-                g_mask = torch.zeros((len(rows), 0), dtype=torch.long)
-            logits, g_cache, g_mask = self._forward(members, [s.ids[s.fed :] for s in members], g_cache, g_mask)
-            logits_parts.append(logits)
+                parts.append((self._empty_cache(), torch.zeros((1, 0), dtype=torch.long)))
             order += rows
-            cache, cache_mask = (g_cache, g_mask) if cache is None else _concat_rows(cache, cache_mask, g_cache, g_mask)
+        members = [joined[b] for b in order]
+        logits, cache, cache_mask = self._feed(members, [s.ids[s.fed :] for s in members], *_stack_rows(parts))
         back = sorted(range(len(order)), key=order.__getitem__)  # group order -> `joined` order
-        if back != list(range(len(order))):
-            cache, cache_mask = self._compact(cache, cache_mask, back)
-        return torch.cat(logits_parts)[back], cache, cache_mask
+        cache, cache_mask = self._reorder(cache, cache_mask, order)
+        return logits[back], cache, cache_mask
+
+    def _reorder(self, cache: Any, cache_mask: torch.Tensor, rows: list[int]) -> tuple[Any, torch.Tensor]:
+        """The cache whose row r holds item `rows[r]`, put in item order 0, 1, 2, ..."""
+        if rows == list(range(len(rows))):
+            return cache, cache_mask
+        where = {b: r for r, b in enumerate(rows)}
+        return self._compact(cache, cache_mask, [where[b] for b in range(len(rows))])
 
     def _after_token(self, s: _Slot, token: tuple[int, float]) -> bool:
         """Record a sampled token; end the turn when it is due. True while the turn goes on."""
@@ -428,14 +474,23 @@ class RolloutEngine:
 
     # --- tokens of the environment's reply ------------------------------------------------------------
 
-    def _render(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]], generation_prompt: bool) -> str:
+    def _render(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None, generation_prompt: bool) -> str:
         return self.tokenizer.apply_chat_template(
             messages, tools=tools, tokenize=False, add_generation_prompt=generation_prompt
         )
 
     def _env_ids(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]], before: int) -> list[int]:
         """Ids of the text the chat template puts after the model's end-of-turn token: the env's new
-        messages and the next generation prompt. Only this text is tokenized."""
+        messages and the next generation prompt. Only this text is tokenized.
+
+        Rendering the tool schemas is most of a render's cost; templates that render them only in
+        the opening block (checked once, on the first reply) render the reply without them."""
+        if self._reply_needs_tools is None:
+            self._reply_needs_tools = self._reply_text(messages, tools, before) != self._reply_text(messages, None, before)
+        text = self._reply_text(messages, tools if self._reply_needs_tools else None, before)
+        return self.tokenizer(text, add_special_tokens=False)["input_ids"]
+
+    def _reply_text(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None, before: int) -> str:
         previous = self._render(messages[: before + 1], tools, generation_prompt=False)
         full = self._render(messages, tools, generation_prompt=True)
         cut = previous.rfind(self.end_of_turn)
@@ -445,7 +500,7 @@ class RolloutEngine:
                 "environment's reply (or puts no end-of-turn token after an assistant turn); multi-turn rollouts need "
                 "a prefix-stable template with an end-of-turn token (pass end_of_turn= if it is not the eos token)"
             )
-        return self.tokenizer(full[cut + len(self.end_of_turn) :], add_special_tokens=False)["input_ids"]
+        return full[cut + len(self.end_of_turn) :]
 
     # --- starting and finishing episodes ----------------------------------------------------------
 
@@ -529,25 +584,26 @@ class RolloutEngine:
         return list(zip(chosen.tolist(), picked.tolist()))
 
     def _empty_cache(self) -> Any:
-        from transformers import DynamicCache
-
-        return DynamicCache(config=self.model.config)
+        cache = DynamicCache(config=self.model.config)
+        cache.layers = [_GrowingLayer() if type(layer) is DynamicLayer else layer for layer in cache.layers]
+        return cache
 
     def _compact(self, cache: Any, cache_mask: torch.Tensor, keep: list[int]) -> tuple[Any, torch.Tensor]:
-        """Keep the rows in `keep` and drop padding columns: each row's real entries, in order, are
-        moved to the right end (left padding). Keys already carry their rotary positions, and
-        attention treats cached entries as a set under the mask, so moving them changes nothing."""
+        """A new cache with the rows in `keep`, in that order, without padding columns: each row's
+        real entries, in order, are moved to the right end (left padding). Keys already carry their
+        rotary positions, and attention treats cached entries as a set under the mask, so moving
+        them changes nothing. `cache` itself is left as it was."""
         if not keep:
             return None, None
+        cache = copy.copy(cache)
+        cache.layers = [copy.copy(layer) for layer in cache.layers]
         mask = cache_mask[keep]
         lengths = mask.sum(dim=1)
         width = int(lengths.max())
         # For each row: the indices of its real entries, right-aligned; padding picks index 0 (masked).
         order = torch.argsort(mask * torch.arange(1, mask.shape[1] + 1), dim=1, stable=True)
         index = order[:, mask.shape[1] - width :]
-        new_mask = torch.zeros((len(keep), width), dtype=torch.long)
-        for b, n in enumerate(lengths.tolist()):
-            new_mask[b, width - n :] = 1
+        new_mask = (torch.arange(width) >= (width - lengths)[:, None]).long()
         rows = torch.tensor(keep)
         for layer in cache.layers:
             if getattr(layer, "keys", None) is None or layer.keys.numel() == 0:
@@ -559,6 +615,59 @@ class RolloutEngine:
             layer.keys = layer.keys[rows.to(layer.keys.device)].gather(2, idx)
             layer.values = layer.values[rows.to(layer.values.device)].gather(2, idx)
         return cache, new_mask
+
+
+class _GrowingLayer(DynamicLayer):
+    """transformers' `DynamicLayer` that appends into spare capacity (grown by half when full)
+    instead of concatenating: `DynamicLayer.update` copies the whole cache at every decoded token,
+    which made that copy a large part of a batched decode step on CPU. `keys` and `values` are
+    views of the filled part; assigning them (as the engine's compaction does) replaces the buffers."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        self._key_buffer = self._value_buffer = None
+        self._key_length = self._value_length = 0
+        super().__init__(**kwargs)
+
+    @property
+    def keys(self) -> torch.Tensor | None:
+        return _filled_part(self._key_buffer, self._key_length)
+
+    @keys.setter
+    def keys(self, value: torch.Tensor | None) -> None:
+        self._key_buffer, self._key_length = value, _length(value)
+
+    @property
+    def values(self) -> torch.Tensor | None:
+        return _filled_part(self._value_buffer, self._value_length)
+
+    @values.setter
+    def values(self, value: torch.Tensor | None) -> None:
+        self._value_buffer, self._value_length = value, _length(value)
+
+    def update(self, key_states: torch.Tensor, value_states: torch.Tensor, *args: Any, **kwargs: Any) -> Any:
+        if not self.is_initialized:
+            self.lazy_initialization(key_states, value_states)
+        n, t = self._key_length, key_states.shape[2]
+        buffers = []
+        for buf, new in ((self._key_buffer, key_states), (self._value_buffer, value_states)):
+            if buf is None or buf.dim() != 4 or buf.shape[0] != new.shape[0] or buf.shape[2] < n + t:
+                grown = new.new_empty((new.shape[0], new.shape[1], (n + t) * 3 // 2 + 64, new.shape[3]))
+                if n:
+                    grown[:, :, :n] = buf[:, :, :n]
+                buf = grown
+            buf[:, :, n : n + t] = new
+            buffers.append(buf)
+        self._key_buffer, self._value_buffer = buffers
+        self._key_length = self._value_length = n + t
+        return self.keys, self.values
+
+
+def _length(buffer: torch.Tensor | None) -> int:
+    return buffer.shape[2] if buffer is not None and buffer.dim() == 4 else 0
+
+
+def _filled_part(buffer: torch.Tensor | None, filled: int) -> torch.Tensor | None:
+    return buffer[:, :, :filled] if buffer is not None and buffer.dim() == 4 else buffer
 
 
 def _common_prefix(a: list[int], b: list[int]) -> int:
@@ -583,25 +692,33 @@ def _repeat_rows(cache: Any, cache_mask: torch.Tensor, n: int) -> tuple[Any, tor
     return cache, cache_mask.expand(n, -1).contiguous()
 
 
-def _concat_rows(cache: Any, mask: torch.Tensor, other: Any, other_mask: torch.Tensor) -> tuple[Any, torch.Tensor]:
-    """The rows of `other` appended below those of `cache`; the shorter one is left-padded (masked)."""
-    width = max(mask.shape[1], other_mask.shape[1])
-
-    def pad(x: torch.Tensor, dim: int) -> torch.Tensor:
-        missing = width - x.shape[dim]
-        if not missing:
-            return x
-        shape = list(x.shape)
-        shape[dim] = missing
-        return torch.cat([x.new_zeros(shape), x], dim=dim)
-
-    mine, theirs = _cache_layers(cache), _cache_layers(other)
-    if len(mine) != len(theirs):
-        raise ValueError("cannot merge KV caches with different numbers of filled layers")
-    for a, b in zip(mine, theirs):
-        a.keys = torch.cat([pad(a.keys, 2), pad(b.keys, 2)], dim=0)
-        a.values = torch.cat([pad(a.values, 2), pad(b.values, 2)], dim=0)
-    return cache, torch.cat([pad(mask, 1), pad(other_mask, 1)], dim=0)
+def _stack_rows(parts: list[tuple[Any, torch.Tensor]]) -> tuple[Any, torch.Tensor]:
+    """One cache with the rows of every (cache, mask) in `parts`, in order; narrower ones are
+    left-padded (masked). A part with no entries yet (width 0) becomes padding."""
+    if len(parts) == 1:
+        return parts[0]
+    width = max(mask.shape[1] for _, mask in parts)
+    masks = torch.cat([torch.nn.functional.pad(mask, (width - mask.shape[1], 0)) for _, mask in parts])
+    filled = [cache for cache, mask in parts if mask.shape[1] and _cache_layers(cache)]
+    if not filled:
+        return parts[0][0], masks
+    out = copy.copy(filled[0])
+    out.layers = [copy.copy(layer) for layer in out.layers]
+    for i, layer in enumerate(out.layers):
+        if getattr(layer, "keys", None) is None or not layer.keys.numel():
+            continue
+        keys, values = [], []
+        for cache, mask in parts:
+            if mask.shape[1] and _cache_layers(cache):
+                k, v = cache.layers[i].keys, cache.layers[i].values
+                keys.append(torch.nn.functional.pad(k, (0, 0, width - k.shape[2], 0)))
+                values.append(torch.nn.functional.pad(v, (0, 0, width - v.shape[2], 0)))
+            else:
+                keys.append(layer.keys.new_zeros((mask.shape[0], layer.keys.shape[1], width, layer.keys.shape[3])))
+                values.append(layer.values.new_zeros((mask.shape[0], layer.values.shape[1], width,
+                                                      layer.values.shape[3])))
+        layer.keys, layer.values = torch.cat(keys), torch.cat(values)
+    return out, masks
 
 
 def _default_env(task: Task, config: RolloutConfig) -> Any:
