@@ -83,6 +83,12 @@ def knowledge_seen(tasks: list[Task]) -> dict[str, Any] | None:
     return contents()
 
 
+def _version(package: str) -> str:
+    from importlib.metadata import version
+
+    return version(package)
+
+
 def build_info(path: str | Path) -> dict[str, Any] | None:
     """The build report saved with a model directory, or None when there is none."""
     f = Path(path) / BUILD_FILE
@@ -176,6 +182,7 @@ def build_default_model(
         "sft": sft,
         "timings": timings,
         "torch": torch.__version__,
+        "versions": {name: _version(name) for name in ("transformers", "tokenizers", "trl", "accelerate", "datasets")},
     }
     _save(model, tokenizer, report, out, texts[:8])
     return out
