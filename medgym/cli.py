@@ -175,10 +175,6 @@ def cmd_model(args: argparse.Namespace) -> int:
     info = build_info(path) or {}
     print(f"{'up to date' if current else 'built'}: {path} ({info.get('parameters', 0) / 1e6:.1f}M parameters, "
           f"{info.get('data', {}).get('trained', 0)} trajectories, {time.perf_counter() - start:.0f} s)")
-    if (info.get("knowledge_index") or {}).get("status") not in (None, "complete"):
-        print("note: no complete knowledge index, so the medical_qa demonstrations it learned from show the "
-              "'not built' error instead of passages; run `medgym kb build --small`, then build again",
-              file=sys.stderr)
     return 0
 
 

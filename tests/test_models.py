@@ -188,19 +188,3 @@ def test_cli_model_build_info_and_errors(tiny_model_dir, tiny_model_config, tmp_
     cfg.write_text("sft:\n  epochs: -1\n")
     assert main(["model", "build", "--config", str(cfg), "--out", str(tmp_path / "x")]) == 2
     assert "sft.epochs" in capsys.readouterr().err
-
-
-def test_fingerprint_follows_the_knowledge_index_the_demonstrations_search(kb, tmp_path, monkeypatch):
-    """medical_qa demonstrations call search_knowledge, so what the index holds is part of the training
-    data: a build with and without an index are different models. Domains without the tool ignore it."""
-    from medgym.models import BuildConfig
-    from medgym.models.build import knowledge_seen, plan
-
-    qa = BuildConfig.load(**{"data.domains": ["medical_qa"], "data.trajectories": 4})
-    other = BuildConfig.load(**{"data.domains": ["drug_interaction"], "data.trajectories": 4})
-    indexed = plan(qa).fingerprint, plan(other).fingerprint
-    assert knowledge_seen(plan(qa).tasks)["count"] > 0
-    monkeypatch.setenv("MEDGYM_KB_DIR", str(tmp_path / "no-index"))
-    assert knowledge_seen(plan(qa).tasks) == {"status": "absent"}
-    assert plan(qa).fingerprint != indexed[0]
-    assert plan(other).fingerprint == indexed[1]

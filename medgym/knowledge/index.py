@@ -124,21 +124,6 @@ def _write_manifest(path: Path, manifest: dict[str, Any]) -> None:
     os.replace(tmp, path / MANIFEST)
 
 
-def contents(path: str | Path | None = None) -> dict[str, Any]:
-    """What the index readers use holds, without timestamps: equal for two builds of the same
-    passages (`{"status": "absent"}` when there is none; the URL for a server)."""
-    url = chroma_url()
-    if url:
-        return {"server": url}
-    try:
-        manifest = read_manifest(kb_path(path))
-    except KnowledgeIndexError:
-        return {"status": "unreadable"}
-    if manifest is None:
-        return {"status": "absent"}
-    return {k: manifest.get(k) for k in ("status", "count", "by_source", "embedder")}
-
-
 def generation(path: str | Path | None = None) -> str:
     """Changes whenever the index changes (for caches): the manifest's mtime, or the server URL."""
     url = chroma_url()

@@ -7,10 +7,7 @@
 The directory holds what `save_pretrained` writes plus `medgym_build.json`
 (the config, its fingerprint, data counts, timings and SFT metrics). The build
 reruns only when the fingerprint changes: the config, the selected training
-tasks, the tools those tasks offer, the chat template, or (when tasks must
-cite a knowledge passage, as medical_qa's do) the contents of the knowledge
-index their demonstrations search: without an index those searches return the
-"not built" error, so build it first (`medgym kb build --small`, as `make run` does).
+tasks, the tools those tasks offer, or the chat template.
 """
 
 from __future__ import annotations
@@ -67,20 +64,7 @@ def plan(config: BuildConfig) -> BuildPlan:
     for domain in sorted({t.domain for t in tasks}):
         digest.update(json.dumps([s.schema for s in list_tools(domain)], sort_keys=True).encode())
     digest.update(chat_template().encode())
-    knowledge = knowledge_seen(tasks)
-    if knowledge is not None:
-        digest.update(json.dumps(knowledge, sort_keys=True).encode())
     return BuildPlan(config, tasks, digest.hexdigest()[:16])
-
-
-def knowledge_seen(tasks: list[Task]) -> dict[str, Any] | None:
-    """The contents of the knowledge index the demonstrations of `tasks` read, or None when no
-    task requires retrieving a knowledge passage (a `passage:` required action, as medical_qa's)."""
-    from medgym.knowledge.index import contents
-
-    if not any(str(a).startswith("passage:") for t in tasks for a in (t.truth.required_actions or [])):
-        return None
-    return contents()
 
 
 def _version(package: str) -> str:
@@ -177,7 +161,6 @@ def build_default_model(
             "tokens_max": max(lengths, default=0),
             "task_ids": [t.task_id for t in kept],
         },
-        "knowledge_index": knowledge_seen(p.tasks),
         "pretrain": pretrain,
         "sft": sft,
         "timings": timings,
