@@ -372,8 +372,7 @@ class RolloutEngine:
             logits_parts.append(logits)
             order += rows
         cache, cache_mask = self._reorder(*_stack_rows(parts), order)
-        back = sorted(range(len(order)), key=order.__getitem__)
-        return torch.cat(logits_parts)[back], cache, cache_mask
+        return torch.cat(logits_parts)[_positions(order)], cache, cache_mask
 
     def _prefill(self, joined: list[_Slot]) -> tuple[torch.Tensor, Any, torch.Tensor]:
         """Opening prompts of new episodes in a cache of their own, rows in `joined` order. Episodes
@@ -403,16 +402,14 @@ class RolloutEngine:
             order += rows
         members = [joined[b] for b in order]
         logits, cache, cache_mask = self._feed(members, [s.ids[s.fed :] for s in members], *_stack_rows(parts))
-        back = sorted(range(len(order)), key=order.__getitem__)  # group order -> `joined` order
-        cache, cache_mask = self._reorder(cache, cache_mask, order)
-        return logits[back], cache, cache_mask
+        cache, cache_mask = self._reorder(cache, cache_mask, order)  # group order -> `joined` order
+        return logits[_positions(order)], cache, cache_mask
 
     def _reorder(self, cache: Any, cache_mask: torch.Tensor, rows: list[int]) -> tuple[Any, torch.Tensor]:
         """The cache whose row r holds item `rows[r]`, put in item order 0, 1, 2, ..."""
         if rows == list(range(len(rows))):
             return cache, cache_mask
-        where = {b: r for r, b in enumerate(rows)}
-        return self._compact(cache, cache_mask, [where[b] for b in range(len(rows))])
+        return self._compact(cache, cache_mask, _positions(rows))
 
     def _after_token(self, s: _Slot, token: tuple[int, float]) -> bool:
         """Record a sampled token; end the turn when it is due. True while the turn goes on."""
@@ -486,8 +483,10 @@ class RolloutEngine:
         Rendering the tool schemas is most of a render's cost; templates that render them only in
         the opening block (checked once, on the first reply) render the reply without them."""
         if self._reply_needs_tools is None:
-            self._reply_needs_tools = self._reply_text(messages, tools, before) != self._reply_text(messages, None, before)
-        text = self._reply_text(messages, tools if self._reply_needs_tools else None, before)
+            text = self._reply_text(messages, tools, before)
+            self._reply_needs_tools = text != self._reply_text(messages, None, before)
+        else:
+            text = self._reply_text(messages, tools if self._reply_needs_tools else None, before)
         return self.tokenizer(text, add_special_tokens=False)["input_ids"]
 
     def _reply_text(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None, before: int) -> str:
@@ -605,9 +604,7 @@ class RolloutEngine:
         index = order[:, mask.shape[1] - width :]
         new_mask = (torch.arange(width) >= (width - lengths)[:, None]).long()
         rows = torch.tensor(keep)
-        for layer in cache.layers:
-            if getattr(layer, "keys", None) is None or layer.keys.numel() == 0:
-                continue
+        for layer in _cache_layers(cache):
             if getattr(layer, "is_sliding", False) or layer.keys.shape[-2] != cache_mask.shape[1]:
                 raise ValueError("this model's cache layers do not all hold the full sequence (sliding-window "
                                  "attention?); the rollout engine supports full-attention caches only")
@@ -670,6 +667,11 @@ def _filled_part(buffer: torch.Tensor | None, filled: int) -> torch.Tensor | Non
     return buffer[:, :, :filled] if buffer is not None and buffer.dim() == 4 else buffer
 
 
+def _positions(rows: list[int]) -> list[int]:
+    """For items 0, 1, 2, ..., the position each holds in `rows` (the inverse permutation)."""
+    return sorted(range(len(rows)), key=rows.__getitem__)
+
+
 def _common_prefix(a: list[int], b: list[int]) -> int:
     """Length of the common prefix of two id lists."""
     n = 0
@@ -699,17 +701,17 @@ def _stack_rows(parts: list[tuple[Any, torch.Tensor]]) -> tuple[Any, torch.Tenso
         return parts[0]
     width = max(mask.shape[1] for _, mask in parts)
     masks = torch.cat([torch.nn.functional.pad(mask, (width - mask.shape[1], 0)) for _, mask in parts])
-    filled = [cache for cache, mask in parts if mask.shape[1] and _cache_layers(cache)]
-    if not filled:
+    filled = [bool(mask.shape[1] and _cache_layers(cache)) for cache, mask in parts]
+    if not any(filled):
         return parts[0][0], masks
-    out = copy.copy(filled[0])
+    out = copy.copy(parts[filled.index(True)][0])
     out.layers = [copy.copy(layer) for layer in out.layers]
     for i, layer in enumerate(out.layers):
         if getattr(layer, "keys", None) is None or not layer.keys.numel():
             continue
         keys, values = [], []
-        for cache, mask in parts:
-            if mask.shape[1] and _cache_layers(cache):
+        for (cache, mask), has_entries in zip(parts, filled):
+            if has_entries:
                 k, v = cache.layers[i].keys, cache.layers[i].values
                 keys.append(torch.nn.functional.pad(k, (0, 0, width - k.shape[2], 0)))
                 values.append(torch.nn.functional.pad(v, (0, 0, width - v.shape[2], 0)))

@@ -17,9 +17,10 @@ term from `medgym.train.distill` is added to the GRPO loss.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -271,9 +272,7 @@ class MedGymGRPOTrainer(GRPOTrainer):
         sequence is cut after the last of them: the teacher costs one backbone pass over the
         context it needs, not a full scoring pass (TRL's fused head scores every position on CPU)."""
         completion_ids, completion_mask = inputs["completion_ids"], inputs["completion_mask"]
-        unwrapped = self.accelerator.unwrap_model(self.model)
-        peft_teacher = self.teacher_model is self.model
-        teacher = unwrapped if peft_teacher else self.teacher_model
+        teacher = self.accelerator.unwrap_model(self.model) if self.teacher_model is self.model else self.teacher_model
         model = teacher.get_base_model() if hasattr(teacher, "get_base_model") else teacher
         text_config = model.config.get_text_config()
         if any(getattr(text_config, k, None) is not None for k in _SCALED_HEAD_KEYS):
@@ -283,28 +282,22 @@ class MedGymGRPOTrainer(GRPOTrainer):
         if not keep.any():
             return logps
         width = int(keep.any(0).nonzero().max()) + 1  # completion columns the teacher must read
+        keep = keep[:, :width]
         prompt_len = inputs["ttopd_prompt_ids"].shape[1]
         ids = torch.cat([inputs["ttopd_prompt_ids"], completion_ids[:, :width]], dim=1)
         mask = torch.cat([inputs["ttopd_prompt_mask"], completion_mask[:, :width]], dim=1)
-        if peft_teacher:
-            active = unwrapped.active_adapter
-            unwrapped.set_adapter(TEACHER_ADAPTER)
-        try:
-            with self.accelerator.autocast():
-                hidden = model.base_model(input_ids=ids, attention_mask=mask, use_cache=False).last_hidden_state
-        finally:
-            if peft_teacher:
-                unwrapped.set_adapter(active)
+        with self._teacher_weights(), self.accelerator.autocast():
+            hidden = model.base_model(input_ids=ids, attention_mask=mask, use_cache=False).last_hidden_state
         # The hidden state at position p predicts token p + 1: completion token j is read at prompt_len + j - 1.
-        states = hidden[:, prompt_len - 1 : prompt_len - 1 + width][keep[:, :width]]
-        targets = completion_ids[:, :width][keep[:, :width]]
+        states = hidden[:, prompt_len - 1 : prompt_len - 1 + width][keep]
+        targets = completion_ids[:, :width][keep]
         head = model.get_output_embeddings()
         picked = []
         for start in range(0, states.shape[0], 1024):  # chunks bound the (positions x vocabulary) logits
             logits = head(states[start : start + 1024].to(head.weight.dtype)).float() / self.temperature
             chosen = targets[start : start + 1024]
             picked.append(logits.gather(1, chosen[:, None]).squeeze(1) - torch.logsumexp(logits, dim=-1))
-        logps[:, :width][keep[:, :width]] = torch.cat(picked)
+        logps[:, :width][keep] = torch.cat(picked)
         return logps
 
     @torch.no_grad()
@@ -313,17 +306,23 @@ class MedGymGRPOTrainer(GRPOTrainer):
         completion_ids, completion_mask = inputs["completion_ids"], inputs["completion_mask"]
         ids = torch.cat([inputs["ttopd_prompt_ids"], completion_ids], dim=1)
         mask = torch.cat([inputs["ttopd_prompt_mask"], completion_mask], dim=1)
-        peft_teacher = self.teacher_model is self.model
-        if peft_teacher:
-            unwrapped = self.accelerator.unwrap_model(self.model)
-            active = unwrapped.active_adapter
-            unwrapped.set_adapter(TEACHER_ADAPTER)
-        try:
+        with self._teacher_weights():
             logps, _, _ = super()._get_per_token_logps_and_entropies(self.teacher_model, ids, mask, completion_ids.size(1))
-        finally:
-            if peft_teacher:
-                unwrapped.set_adapter(active)
         return logps
+
+    @contextlib.contextmanager
+    def _teacher_weights(self) -> Iterator[None]:
+        """With a LoRA teacher (an adapter of the policy), make the teacher adapter active for the block."""
+        if self.teacher_model is not self.model:
+            yield
+            return
+        unwrapped = self.accelerator.unwrap_model(self.model)
+        active = unwrapped.active_adapter
+        unwrapped.set_adapter(TEACHER_ADAPTER)
+        try:
+            yield
+        finally:
+            unwrapped.set_adapter(active)
 
     def _compute_loss(self, model: Any, inputs: dict[str, Any]) -> torch.Tensor:
         if not self.ttopd:
