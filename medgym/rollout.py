@@ -5,19 +5,18 @@
     episodes = engine.run(tasks, seed=0)          # list[EpisodeRollout], in the order of `tasks`
     batch = to_trl(episodes)                      # what TRL's GRPOTrainer `rollout_func` returns
 
-How it works. Up to `batch_size` episodes share one KV cache (a
-`transformers.DynamicCache`, rows left-padded). Each round feeds every running
-episode's pending tokens (what the environment said since its last turn) in one
-forward pass, and the opening prompts of episodes that join in a cache of their
-own (prompts that begin alike, such as one domain's system prompt and tools or
-a GRPO group's identical prompts, compute their common prefix once), then
-decodes one token per step for all episodes until each has emitted the
-end-of-turn token or hit a limit. An
-episode's environment is stepped the moment its turn ends; the ids of what the
-environment says back (tool results, the patient's reply and the next
-generation prompt) are appended and wait for the next round's forward pass.
-Finished episodes leave the batch, queued ones join it, and the cache is
-compacted so padding never accumulates.
+How it works. Up to `batch_size` episodes run at once, each in its own row of
+one KV cache (`_RowCache`, a `transformers.DynamicCache` whose rows grow at
+their own pace). Every step feeds each episode what is pending and samples its
+next token: an episode that is decoding feeds the token it just sampled, and all
+of those go through the model in one pass that reads the cache in place; an
+episode that waits on its opening prompt or on the environment's reply feeds
+those ids, in small groups of similar length. A new episode first copies the
+keys and values of the prompt prefix it shares with an episode already in the
+cache (one domain's system prompt and tools, a GRPO group's identical prompts).
+An episode's environment is stepped the moment its turn ends (end-of-turn token
+or a limit), and its reply is fed at the next step while the others go on
+decoding; a finished episode's row goes to the next queued episode at once.
 
 Token ids are concatenated exactly as generated and are never re-tokenized:
 the model's own tokens come from sampling, and only the environment's new
@@ -35,7 +34,6 @@ logprobs use temperature 1. On CPU a config and seed give the same rollouts
 
 from __future__ import annotations
 
-import copy
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -207,6 +205,7 @@ class _Slot:
 
     def __init__(self, index: int, task: Task, env: Any, seed: int, generator: torch.Generator) -> None:
         self.index, self.task, self.env, self.seed, self.generator = index, task, env, seed, generator
+        self.row = 0  # its row of the KV cache
         self.ids: list[int] = []
         self.mask: list[int] = []
         self.logprobs: list[float] = []
@@ -269,147 +268,84 @@ class RolloutEngine:
         queue = list(enumerate(resolved))
         results: dict[int, EpisodeRollout] = {}
         bar = tqdm(total=len(queue), desc="rollouts", disable=not progress)
-        slots: list[_Slot] = []
-        cache, cache_mask = None, None
+        rows: list[_Slot | None] = [None] * min(self.config.batch_size, max(1, len(queue)))
+        cache = _RowCache(self.model, len(rows))
         try:
-            while queue or slots:
-                joined = []
-                while queue and len(slots) < self.config.batch_size:
-                    i, task = queue.pop(0)
-                    slot = self._start(i, task, seed)
-                    if slot.done:
-                        results[i] = self._finish(slot)
-                        bar.update(1)
-                    else:
-                        slots.append(slot)
-                        joined.append(slot)
-                if not slots:
-                    continue
-                cache, cache_mask = self._round(slots, joined, cache, cache_mask)
-                keep = [b for b, s in enumerate(slots) if not s.done]
-                for s in slots:
-                    if s.done:
+            while queue or any(rows):
+                for r in range(len(rows)):
+                    while rows[r] is None and queue:
+                        i, task = queue.pop(0)
+                        slot = self._start(i, task, seed)
+                        if slot.done:
+                            results[i] = self._finish(slot)
+                            bar.update(1)
+                        else:
+                            slot.row, rows[r] = r, slot
+                self._step(cache, rows)
+                for r, s in enumerate(rows):
+                    if s is not None and s.done:
                         results[s.index] = self._finish(s)
                         bar.update(1)
-                slots = [slots[b] for b in keep]
-                cache, cache_mask = self._compact(cache, cache_mask, keep)
+                        rows[r] = None
         finally:
             bar.close()
             if was_training:
                 self.model.train()
         self.stats.episodes = len(results)
         self.stats.seconds = time.perf_counter() - start
+        self.stats.peak_cache_bytes = cache.bytes
         return [results[i] for i in range(len(resolved))]
 
-    # --- one round: feed pending tokens, decode until every turn has ended --------------------------
+    # --- one step: feed what is pending, sample one token per episode -----------------------------
 
-    def _round(
-        self, slots: list[_Slot], joined: list[_Slot], cache: Any, cache_mask: torch.Tensor | None
-    ) -> tuple[Any, torch.Tensor]:
-        """Feed what is pending (the environment's replies to running episodes; the opening prompts
-        of the episodes that just `joined`, which are the last rows), then decode until every
-        episode's turn has ended."""
-        running = slots[: len(slots) - len(joined)]
-        parts, logits_parts = [], []
-        if running:
-            logits, cache, cache_mask = self._feed(running, [s.ids[s.fed :] for s in running], cache, cache_mask)
-            parts.append((cache, cache_mask))
-            logits_parts.append(logits)
-        if joined:
-            logits, new_cache, new_mask = self._prefill(joined)
-            parts.append((new_cache, new_mask))
-            logits_parts.append(logits)
-        cache, cache_mask = _stack_rows(parts)
-        logits = torch.cat(logits_parts)
-        for s in slots:
-            s.generating, s.turn_start = True, len(s.ids)
-        rows = list(range(len(slots)))  # the slot of each row of `cache` (and of `logits`)
-        parked: list[tuple[Any, torch.Tensor]] = []  # caches of rows whose turn ended, set aside
-        parked_rows: list[int] = []
-        active = list(rows)
-        while active:
-            where = {b: r for r, b in enumerate(rows)}
-            tokens = self._sample(logits, [slots[b] for b in active], [where[b] for b in active])
-            active = [b for b, token in zip(active, tokens) if self._after_token(slots[b], token)]
-            if not active:
-                break
-            if len(rows) >= 4 and 2 * len(active) <= len(rows):
-                # Most turns have ended: decode the rest in a smaller cache instead of padding every row.
-                done = [b for b in rows if b not in active]
-                parked.append(self._compact(cache, cache_mask, [where[b] for b in done]))
-                parked_rows += done
-                logits = logits[[where[b] for b in active]]
-                cache, cache_mask = self._compact(cache, cache_mask, [where[b] for b in active])
-                rows = list(active)
-            feed = [[slots[b].ids[-1]] if slots[b].generating else [] for b in rows]
-            logits, cache, cache_mask = self._forward([slots[b] for b in rows], feed, cache, cache_mask)
-        if parked:
-            cache, cache_mask = _stack_rows([*parked, (cache, cache_mask)])
-            rows = parked_rows + rows
-        return self._reorder(cache, cache_mask, rows)
+    def _step(self, cache: _RowCache, rows: list[_Slot | None]) -> None:
+        """Feed every episode its pending ids and sample its next token. Episodes that wait on a
+        prompt or an environment reply (many pending ids) go through the model in small groups of
+        similar length (a new episode first copies the prompt prefix it shares with a running one);
+        then every decoding episode (one pending id, the token it just sampled) goes through in one
+        pass over all rows of the cache."""
+        slots = [s for s in rows if s is not None]
+        if not slots:
+            return
+        fed: list[_Slot] = []
+        logits: list[torch.Tensor] = []
+        new = [s for s in slots if s.fed == 0]
+        for s in new:
+            if not self._share_prefix(cache, s, slots) and any(
+                _common_prefix(s.ids, o.ids) >= SHARED_PREFIX_MIN for o in new if o is not s and o.fed == 0
+            ):  # the first of several new episodes that begin alike: computed now, the others copy from it
+                logits.append(self._forward(cache, [s]))
+                fed.append(s)
+        waiting = sorted((s for s in slots if len(s.ids) - s.fed > 1), key=lambda s: len(s.ids) - s.fed)
+        for group in _similar_lengths(waiting):
+            logits.append(self._forward(cache, group))
+            fed += group
+        decoding = [s for s in slots if len(s.ids) - s.fed == 1]
+        if decoding:
+            logits.append(self._forward(cache, decoding, rows))
+            fed += decoding
+        for s in fed:
+            if not s.generating:  # what was fed ends with a generation prompt: a turn begins
+                s.generating, s.turn_start = True, len(s.ids)
+        for s, token in zip(fed, self._sample(torch.cat(logits), fed)):
+            self._after_token(s, token)
 
-    def _feed(
-        self, slots: list[_Slot], feeds: list[list[int]], cache: Any, cache_mask: torch.Tensor
-    ) -> tuple[torch.Tensor, Any, torch.Tensor]:
-        """Feed each row its pending ids without padding: rows with as many pending ids go through the
-        model together, each such bucket in a cache of its own; the caches are merged back in row order."""
-        buckets: dict[int, list[int]] = {}
-        for r, f in enumerate(feeds):
-            buckets.setdefault(len(f), []).append(r)
-        if 0 in buckets:
-            raise ValueError("a row has nothing to feed")
-        if len(buckets) == 1:
-            return self._forward(slots, feeds, cache, cache_mask)
-        parts, logits_parts, order = [], [], []
-        for rows in buckets.values():
-            if cache_mask.shape[1]:
-                part_cache, part_mask = self._compact(cache, cache_mask, rows)
-            else:
-                part_cache, part_mask = self._empty_cache(), torch.zeros((len(rows), 0), dtype=torch.long)
-            logits, part_cache, part_mask = self._forward([slots[r] for r in rows], [feeds[r] for r in rows],
-                                                          part_cache, part_mask)
-            parts.append((part_cache, part_mask))
-            logits_parts.append(logits)
-            order += rows
-        cache, cache_mask = self._reorder(*_stack_rows(parts), order)
-        return torch.cat(logits_parts)[_positions(order)], cache, cache_mask
-
-    def _prefill(self, joined: list[_Slot]) -> tuple[torch.Tensor, Any, torch.Tensor]:
-        """Opening prompts of new episodes in a cache of their own, rows in `joined` order. Episodes
-        whose prompts begin alike (the same system prompt and tools; a GRPO group's identical
-        prompts) share that prefix: it is computed once and its keys and values copied to each row."""
-        groups: list[tuple[list[int], list[int]]] = []  # (shared prefix, rows in `joined`)
-        for b, s in enumerate(joined):
-            for g, (prefix, rows) in enumerate(groups):
-                n = min(_common_prefix(prefix, s.ids), len(s.ids) - 1)  # each row keeps >= 1 token to feed
-                if n >= SHARED_PREFIX_MIN:
-                    groups[g] = (prefix[:n], rows + [b])
-                    break
-            else:
-                groups.append((s.ids[: len(s.ids) - 1], [b]))
-        parts, order = [], []
-        for prefix, rows in groups:
-            if len(rows) > 1:
-                first, *others = [joined[b] for b in rows]
-                _, g_cache, g_mask = self._forward([first], [prefix], self._empty_cache(),
-                                                   torch.zeros((1, 0), dtype=torch.long))
-                for s in others:
-                    s.fed = len(prefix)
-                self.stats.shared_prefix_tokens += len(prefix) * len(others)
-                parts.append(_repeat_rows(g_cache, g_mask, len(rows)))
-            else:
-                parts.append((self._empty_cache(), torch.zeros((1, 0), dtype=torch.long)))
-            order += rows
-        members = [joined[b] for b in order]
-        logits, cache, cache_mask = self._feed(members, [s.ids[s.fed :] for s in members], *_stack_rows(parts))
-        cache, cache_mask = self._reorder(cache, cache_mask, order)  # group order -> `joined` order
-        return logits[_positions(order)], cache, cache_mask
-
-    def _reorder(self, cache: Any, cache_mask: torch.Tensor, rows: list[int]) -> tuple[Any, torch.Tensor]:
-        """The cache whose row r holds item `rows[r]`, put in item order 0, 1, 2, ..."""
-        if rows == list(range(len(rows))):
-            return cache, cache_mask
-        return self._compact(cache, cache_mask, _positions(rows))
+    def _share_prefix(self, cache: _RowCache, s: _Slot, running: list[_Slot]) -> bool:
+        """Copy into `s`'s row the keys and values of the longest prompt prefix it shares with an
+        episode whose row already holds it (one domain's system prompt and tools; a GRPO group's
+        identical prompts); True when it did. `s` keeps at least its last prompt id to feed."""
+        best, source = 0, None
+        for other in running:
+            if other is not s and other.fed:
+                n = min(_common_prefix(other.ids[: other.fed], s.ids), len(s.ids) - 1)
+                if n > best:
+                    best, source = n, other
+        if source is not None and best >= SHARED_PREFIX_MIN:
+            cache.copy_prefix(source.row, s.row, best)
+            s.fed = best
+            self.stats.shared_prefix_tokens += best
+            return True
+        return False
 
     def _after_token(self, s: _Slot, token: tuple[int, float]) -> bool:
         """Record a sampled token; end the turn when it is due. True while the turn goes on."""
@@ -534,38 +470,52 @@ class RolloutEngine:
 
     # --- the model and its cache ------------------------------------------------------------------
 
-    def _forward(
-        self, slots: list[_Slot], feed: list[list[int]], cache: Any, cache_mask: torch.Tensor
-    ) -> tuple[torch.Tensor, Any, torch.Tensor]:
-        """Append `feed[b]` (left-padded to a block) to every row of the cache; return the logits
-        at the block's last position."""
-        device = self.model.device
-        width = max(len(f) for f in feed)
-        ids = torch.full((len(slots), width), self.pad_id, dtype=torch.long)
-        block_mask = torch.zeros((len(slots), width), dtype=torch.long)
-        positions = torch.zeros((len(slots), width), dtype=torch.long)
-        for b, (s, f) in enumerate(zip(slots, feed)):
+    def _forward(self, cache: _RowCache, slots: list[_Slot], rows: list[_Slot | None] | None = None) -> torch.Tensor:
+        """Feed each of `slots` its pending ids (`ids[fed:]`) and return, one row per slot, the logits
+        after its last one. Feeds are left-padded to one block; each row's keys and values are written
+        right after what its cache row holds, the padding's after that (overwritten later), and a
+        4D mask lets each query see exactly its own episode's earlier ids. Given `rows` (the episode in
+        each row of the cache, or None), the pass covers every row (rows not in `slots` feed one pad
+        token, written past what they hold), so decoding reads the cache in place instead of
+        gathering rows."""
+        members: list[_Slot | None] = list(slots) if rows is None else [s if s in slots else None for s in rows]
+        feeds = [s.ids[s.fed :] if s is not None else [] for s in members]
+        width = max(1, max(len(f) for f in feeds))
+        holders = members if rows is None else rows
+        starts = torch.tensor([s.fed if s is not None else 0 for s in holders])
+        real = torch.tensor([len(f) for f in feeds])
+        pad = width - real
+        ids = torch.full((len(members), width), self.pad_id, dtype=torch.long)
+        for b, f in enumerate(feeds):
             if f:
                 ids[b, width - len(f) :] = torch.tensor(f)
-                block_mask[b, width - len(f) :] = 1
-                positions[b, width - len(f) :] = torch.arange(s.fed, s.fed + len(f))
-                s.fed += len(f)
-        mask = torch.cat([cache_mask, block_mask], dim=1)
+        step = torch.arange(width)[None, :] - pad[:, None]  # index of each query among the row's real ids
+        # where each query's keys and values go: real ids right after the row's cache, padding after them
+        write = starts[:, None] + step % width
+        positions = starts[:, None] + step.clamp(min=0)
+        # the last cache position each query may see: its own (padding: the row's last cached id, or position 0)
+        limit = torch.where(step < 0, (starts - 1).clamp(min=0)[:, None], positions)
+        span = int(write.max()) + 1
+        allowed = torch.arange(span)[None, None, :] <= limit[:, :, None]
+        dtype = self.model.dtype if self.model.dtype.is_floating_point else torch.float32
+        mask = torch.zeros(allowed.shape, dtype=dtype).masked_fill_(~allowed, torch.finfo(dtype).min)
+        device = self.model.device
+        cache.plan([s.row for s in slots] if rows is None else None, write.to(device), span)
         out = self.model(
-            input_ids=ids.to(device), attention_mask=mask.to(device), position_ids=positions.to(device),
+            input_ids=ids.to(device), attention_mask=mask[:, None].to(device), position_ids=positions.to(device),
             past_key_values=cache, use_cache=True, logits_to_keep=1,
         )
+        for s, f in zip(members, feeds):
+            if s is not None:
+                s.fed += len(f)
         self.stats.forward_tokens += ids.numel()
         self.stats.forward_calls += 1
-        cache = out.past_key_values
-        held = sum(x.numel() * x.element_size() for layer in cache.layers for x in (layer.keys, layer.values)
-                   if x is not None)
-        self.stats.peak_cache_bytes = max(self.stats.peak_cache_bytes, held)
-        return out.logits[:, -1, :].float(), cache, mask
+        logits = out.logits[:, -1, :].float()
+        return logits if rows is None else logits[[s.row for s in slots]]
 
-    def _sample(self, logits: torch.Tensor, slots: list[_Slot], rows: list[int]) -> list[tuple[int, float]]:
+    def _sample(self, logits: torch.Tensor, slots: list[_Slot]) -> list[tuple[int, float]]:
         cfg = self.config
-        scores = logits[rows]
+        scores = logits
         if cfg.temperature == 0:
             logp = torch.log_softmax(scores, dim=-1)
             chosen = scores.argmax(dim=-1)
@@ -582,94 +532,103 @@ class RolloutEngine:
         picked = logp.gather(1, chosen.unsqueeze(1)).squeeze(1)
         return list(zip(chosen.tolist(), picked.tolist()))
 
-    def _empty_cache(self) -> Any:
-        cache = DynamicCache(config=self.model.config)
-        cache.layers = [_GrowingLayer() if type(layer) is DynamicLayer else layer for layer in cache.layers]
-        return cache
 
-    def _compact(self, cache: Any, cache_mask: torch.Tensor, keep: list[int]) -> tuple[Any, torch.Tensor]:
-        """A new cache with the rows in `keep`, in that order, without padding columns: each row's
-        real entries, in order, are moved to the right end (left padding). Keys already carry their
-        rotary positions, and attention treats cached entries as a set under the mask, so moving
-        them changes nothing. `cache` itself is left as it was."""
-        if not keep:
-            return None, None
-        cache = copy.copy(cache)
-        cache.layers = [copy.copy(layer) for layer in cache.layers]
-        mask = cache_mask[keep]
-        lengths = mask.sum(dim=1)
-        width = int(lengths.max())
-        # For each row: the indices of its real entries, right-aligned; padding picks index 0 (masked).
-        order = torch.argsort(mask * torch.arange(1, mask.shape[1] + 1), dim=1, stable=True)
-        index = order[:, mask.shape[1] - width :]
-        new_mask = (torch.arange(width) >= (width - lengths)[:, None]).long()
-        rows = torch.tensor(keep)
-        for layer in _cache_layers(cache):
-            if getattr(layer, "is_sliding", False) or layer.keys.shape[-2] != cache_mask.shape[1]:
-                raise ValueError("this model's cache layers do not all hold the full sequence (sliding-window "
-                                 "attention?); the rollout engine supports full-attention caches only")
-            idx = index.to(layer.keys.device)[:, None, :, None].expand(-1, layer.keys.shape[1], -1, layer.keys.shape[3])
-            layer.keys = layer.keys[rows.to(layer.keys.device)].gather(2, idx)
-            layer.values = layer.values[rows.to(layer.values.device)].gather(2, idx)
-        return cache, new_mask
+class _RowCache(DynamicCache):
+    """A KV cache of fixed rows, one per running episode, that each grow at their own pace.
 
+    Row b's positions `0..fed-1` hold the keys and values of that episode's first `fed` ids, in
+    order; what lies beyond is stale and masked. Before each forward pass the engine says which
+    rows the pass covers (`None`: all of them, read in place) and where each query's keys and
+    values go; `_RowLayer.update` writes them there. transformers' caches grow one shared length
+    for all rows (a new episode or a long tool result would pad every other row), hence this one.
+    """
 
-class _GrowingLayer(DynamicLayer):
-    """transformers' `DynamicLayer` that appends into spare capacity (grown by half when full)
-    instead of concatenating: `DynamicLayer.update` copies the whole cache at every decoded token,
-    which made that copy a large part of a batched decode step on CPU. `keys` and `values` are
-    views of the filled part; assigning them (as the engine's compaction does) replaces the buffers."""
+    def __init__(self, model: Any, rows: int) -> None:
+        super().__init__(config=model.config)
+        if any(type(layer) is not DynamicLayer for layer in self.layers):
+            raise ValueError("this model's cache layers do not all hold the full sequence (sliding-window "
+                             "attention?); the rollout engine supports full-attention caches only")
+        self.rows = rows
+        self.layers = [_RowLayer(self) for _ in self.layers]
+        self.members: torch.Tensor | None = None
+        self.write: torch.Tensor | None = None
+        self.span = 0
 
-    def __init__(self, **kwargs: Any) -> None:
-        self._key_buffer = self._value_buffer = None
-        self._key_length = self._value_length = 0
-        super().__init__(**kwargs)
+    def plan(self, members: list[int] | None, write: torch.Tensor, span: int) -> None:
+        self.members = None if members is None else torch.tensor(members, device=write.device)
+        self.write, self.span = write, span
+
+    def copy_prefix(self, source: int, target: int, n: int) -> None:
+        for layer in self.layers:
+            if layer.key_buffer is not None:
+                layer.key_buffer[target, :, :n] = layer.key_buffer[source, :, :n]
+                layer.value_buffer[target, :, :n] = layer.value_buffer[source, :, :n]
 
     @property
-    def keys(self) -> torch.Tensor | None:
-        return _filled_part(self._key_buffer, self._key_length)
+    def bytes(self) -> int:
+        return sum(x.numel() * x.element_size() for layer in self.layers
+                   for x in (layer.key_buffer, layer.value_buffer) if x is not None)
 
-    @keys.setter
-    def keys(self, value: torch.Tensor | None) -> None:
-        self._key_buffer, self._key_length = value, _length(value)
 
-    @property
-    def values(self) -> torch.Tensor | None:
-        return _filled_part(self._value_buffer, self._value_length)
+class _RowLayer(DynamicLayer):
+    """One layer of a `_RowCache`: key and value buffers of shape (rows, heads, capacity, head_dim)."""
 
-    @values.setter
-    def values(self, value: torch.Tensor | None) -> None:
-        self._value_buffer, self._value_length = value, _length(value)
+    def __init__(self, cache: _RowCache) -> None:
+        super().__init__()
+        self.cache = cache
+        self.key_buffer: torch.Tensor | None = None
+        self.value_buffer: torch.Tensor | None = None
 
     def update(self, key_states: torch.Tensor, value_states: torch.Tensor, *args: Any, **kwargs: Any) -> Any:
-        if not self.is_initialized:
-            self.lazy_initialization(key_states, value_states)
-        n, t = self._key_length, key_states.shape[2]
-        buffers = []
-        for buf, new in ((self._key_buffer, key_states), (self._value_buffer, value_states)):
-            if buf is None or buf.dim() != 4 or buf.shape[0] != new.shape[0] or buf.shape[2] < n + t:
-                grown = new.new_empty((new.shape[0], new.shape[1], (n + t) * 3 // 2 + 64, new.shape[3]))
-                if n:
-                    grown[:, :, :n] = buf[:, :, :n]
-                buf = grown
-            buf[:, :, n : n + t] = new
-            buffers.append(buf)
-        self._key_buffer, self._value_buffer = buffers
-        self._key_length = self._value_length = n + t
-        return self.keys, self.values
+        cache = self.cache
+        self.is_initialized = True
+        self.key_buffer = _room(self.key_buffer, key_states, cache.rows, cache.span)
+        self.value_buffer = _room(self.value_buffer, value_states, cache.rows, cache.span)
+        out = []
+        for buffer, new in ((self.key_buffer, key_states), (self.value_buffer, value_states)):
+            index = cache.write[:, None, :, None].expand(-1, new.shape[1], -1, new.shape[3])
+            if cache.members is None:
+                buffer.scatter_(2, index, new)
+                out.append(buffer[:, :, : cache.span])
+            else:
+                part = buffer[cache.members, :, : cache.span]
+                part.scatter_(2, index, new)
+                buffer[cache.members, :, : cache.span] = part
+                out.append(part)
+        self.keys, self.values = out
+        return out[0], out[1]
+
+    def get_seq_length(self) -> int:
+        return self.cache.span
+
+    def get_mask_sizes(self, query_length: int) -> tuple[int, int]:
+        return self.cache.span, 0
 
 
-def _length(buffer: torch.Tensor | None) -> int:
-    return buffer.shape[2] if buffer is not None and buffer.dim() == 4 else 0
+def _room(buffer: torch.Tensor | None, new: torch.Tensor, rows: int, span: int) -> torch.Tensor:
+    """`buffer`, or a larger copy of it (by half, at least `span` positions) when `span` does not fit."""
+    if buffer is not None and buffer.shape[2] >= span:
+        return buffer
+    grown = new.new_zeros((rows, new.shape[1], span * 3 // 2 + 64, new.shape[3]))
+    if buffer is not None:
+        grown[:, :, : buffer.shape[2]] = buffer
+    return grown
 
 
-def _filled_part(buffer: torch.Tensor | None, filled: int) -> torch.Tensor | None:
-    return buffer[:, :, :filled] if buffer is not None and buffer.dim() == 4 else buffer
-
-
-def _positions(rows: list[int]) -> list[int]:
-    """For items 0, 1, 2, ..., the position each holds in `rows` (the inverse permutation)."""
-    return sorted(range(len(rows)), key=rows.__getitem__)
+def _similar_lengths(slots: list[_Slot], waste: float = 0.25) -> list[list[_Slot]]:
+    """`slots` (sorted by pending length) in groups whose left padding costs at most `waste` of the
+    group's real tokens."""
+    groups: list[list[_Slot]] = []
+    for s in slots:
+        if groups:
+            group = groups[-1]
+            longest = len(s.ids) - s.fed
+            real = sum(len(g.ids) - g.fed for g in group) + longest
+            if longest * (len(group) + 1) <= (1 + waste) * real:
+                group.append(s)
+                continue
+        groups.append([s])
+    return groups
 
 
 def _common_prefix(a: list[int], b: list[int]) -> int:
@@ -680,47 +639,6 @@ def _common_prefix(a: list[int], b: list[int]) -> int:
             break
         n += 1
     return n
-
-
-def _cache_layers(cache: Any) -> list[Any]:
-    return [layer for layer in cache.layers if getattr(layer, "keys", None) is not None and layer.keys.numel()]
-
-
-def _repeat_rows(cache: Any, cache_mask: torch.Tensor, n: int) -> tuple[Any, torch.Tensor]:
-    """A one-row cache copied to `n` rows."""
-    for layer in _cache_layers(cache):
-        layer.keys = layer.keys.expand(n, -1, -1, -1).contiguous()
-        layer.values = layer.values.expand(n, -1, -1, -1).contiguous()
-    return cache, cache_mask.expand(n, -1).contiguous()
-
-
-def _stack_rows(parts: list[tuple[Any, torch.Tensor]]) -> tuple[Any, torch.Tensor]:
-    """One cache with the rows of every (cache, mask) in `parts`, in order; narrower ones are
-    left-padded (masked). A part with no entries yet (width 0) becomes padding."""
-    if len(parts) == 1:
-        return parts[0]
-    width = max(mask.shape[1] for _, mask in parts)
-    masks = torch.cat([torch.nn.functional.pad(mask, (width - mask.shape[1], 0)) for _, mask in parts])
-    filled = [bool(mask.shape[1] and _cache_layers(cache)) for cache, mask in parts]
-    if not any(filled):
-        return parts[0][0], masks
-    out = copy.copy(parts[filled.index(True)][0])
-    out.layers = [copy.copy(layer) for layer in out.layers]
-    for i, layer in enumerate(out.layers):
-        if getattr(layer, "keys", None) is None or not layer.keys.numel():
-            continue
-        keys, values = [], []
-        for (cache, mask), has_entries in zip(parts, filled):
-            if has_entries:
-                k, v = cache.layers[i].keys, cache.layers[i].values
-                keys.append(torch.nn.functional.pad(k, (0, 0, width - k.shape[2], 0)))
-                values.append(torch.nn.functional.pad(v, (0, 0, width - v.shape[2], 0)))
-            else:
-                keys.append(layer.keys.new_zeros((mask.shape[0], layer.keys.shape[1], width, layer.keys.shape[3])))
-                values.append(layer.values.new_zeros((mask.shape[0], layer.values.shape[1], width,
-                                                      layer.values.shape[3])))
-        layer.keys, layer.values = torch.cat(keys), torch.cat(values)
-    return out, masks
 
 
 def _default_env(task: Task, config: RolloutConfig) -> Any:

@@ -34,7 +34,7 @@ TINY_DOMAINS = ("drug_interaction", "medical_qa")
 TINY_MODEL = {
     "model.hidden_size": 128, "model.num_hidden_layers": 2, "model.num_attention_heads": 2,
     "model.num_key_value_heads": 1, "model.intermediate_size": 256, "model.max_position_embeddings": 4096,
-    "tokenizer.vocab_size": 4096, "data.max_tokens": 4096, "data.trajectories": 32, "sft.epochs": 10,
+    "tokenizer.vocab_size": 4096, "tokenizer.word_runs": False, "data.max_tokens": 4096, "data.trajectories": 32, "sft.epochs": 10,
     "sft.pretrain_epochs": 0, "sft.batch_size": 4, "sft.learning_rate": 0.005, "data.domains": list(TINY_DOMAINS),
 }
 

@@ -142,6 +142,30 @@ def test_chat_template_renders_env_chat_and_tools(tiny_model, env):
     assert tok.decode(tok(odd, add_special_tokens=False)["input_ids"]) == odd
 
 
+def test_names_and_values_are_the_same_tokens_in_the_context_and_in_a_call(env):
+    """With `word_runs` merges never cross from a word into punctuation, so a model can copy a tool
+    name from the tool list, or a value from a tool result, into its call token for token; without
+    it (shorter text) the call's tokens fuse name and JSON."""
+    from medgym.models.tokenizer import train_tokenizer
+
+    _, info = env.reset(seed=0)
+    _, _, _, _, info = env.step('<tool_call>{"name": "order_lab", "arguments": {"test": "troponin_t_hs"}}</tool_call>')
+    call = '<tool_call>{"name": "order_lab", "arguments": {"test": "troponin_t_hs"}}</tool_call>'
+    corpus = [str(m.get("content") or "") for m in info["messages"]] + [call] * 50
+    for word_runs in (True, False):
+        tok = train_tokenizer(corpus * 4, vocab_size=1024, word_runs=word_runs)
+
+        def ids(s):
+            return tok(s, add_special_tokens=False)["input_ids"]
+
+        def within(part, whole):
+            return any(whole[i : i + len(part)] == part for i in range(len(whole) - len(part) + 1))
+
+        copyable = within(ids("order_lab"), ids(call)) and within(ids("troponin_t_hs"), ids(call))
+        assert copyable == word_runs
+        assert tok.decode(ids(call)) == call
+
+
 def test_assistant_mask_covers_exactly_the_calls_and_end_of_turn(tiny_model, env):
     _, tok = tiny_model
     obs, info = env.reset(seed=1)

@@ -64,8 +64,14 @@ def test_token_ids_decode_to_the_transcript(tiny_model, sampled, greedy):
             forced = tok.eos_token if t.truncated else ""
             assert tok.decode(e.token_ids[t.end:e.turns[k + 1].start], skip_special_tokens=False) == forced + env_text
             assert t.env_tokens == e.turns[k + 1].start - t.end
-        # where the model's calls are well formed, the whole sequence is the template's rendering
-        if all(t.valid_calls == t.tool_calls > 0 and not t.truncated for t in e.turns):
+        # where the model wrote each call as the template writes it (well formed, no repeated JSON key,
+        # which parses but renders once), the whole sequence is the template's rendering
+        def rendered(i):
+            text = tok.apply_chat_template(e.messages[: i + 1], tools=e.tools, tokenize=False)
+            return text[text.rindex("<|im_start|>assistant\n") + len("<|im_start|>assistant\n"): text.rindex(tok.eos_token)]
+
+        if all(t.valid_calls == t.tool_calls > 0 and not t.truncated and t.text == rendered(i)
+               for t, i in zip(e.turns, assistant_at)):
             last = tok.apply_chat_template(e.messages[: assistant_at[-1] + 1], tools=e.tools, tokenize=False)
             assert tok.decode(e.token_ids, skip_special_tokens=False) == last.rstrip("\n")
             whole += 1
@@ -99,6 +105,19 @@ def test_batched_greedy_equals_one_at_a_time(tiny_model, held_out):
     one = RolloutEngine(model, tok, RolloutConfig(batch_size=1, temperature=0, **FAST)).run(held_out[:3])
     many = RolloutEngine(model, tok, RolloutConfig(batch_size=3, temperature=0, **FAST)).run(held_out[:3])
     assert [e.token_ids for e in one] == [e.token_ids for e in many]
+
+
+def test_queued_episodes_take_freed_rows_and_still_play_as_one_at_a_time(tiny_model, held_out):
+    """Six episodes in two rows: episodes end at different steps, queued ones take the freed row
+    (whose old keys and values are stale) while the other row goes on decoding."""
+    model, tok = tiny_model
+    one = RolloutEngine(model, tok, RolloutConfig(batch_size=1, temperature=0, **FAST))
+    alone = one.run(held_out)
+    two = RolloutEngine(model, tok, RolloutConfig(batch_size=2, temperature=0, **FAST))
+    together = two.run(held_out)
+    assert [e.token_ids for e in together] == [e.token_ids for e in alone]
+    assert len({len(e.token_ids) for e in alone}) > 1  # they do end at different steps
+    assert two.stats.forward_calls < one.stats.forward_calls
 
 
 def test_prompts_that_begin_alike_share_their_prefix_and_play_as_one_at_a_time(tiny_model, held_out):

@@ -126,7 +126,7 @@ def build_default_model(
     texts = [render_jinja_template(conversations=[t.messages], tools=t.tools, chat_template=template)[0][0]
              for t in trajectories]
     tokenizer = train_tokenizer(texts, config.tokenizer.vocab_size, config.tokenizer.max_token_chars,
-                                max_length=config.model.max_position_embeddings)
+                                max_length=config.model.max_position_embeddings, word_runs=config.tokenizer.word_runs)
     lengths = [len(tokenizer(x, add_special_tokens=False)["input_ids"]) for x in texts]
     kept = [t for t, n in zip(trajectories, lengths) if n <= config.data.max_tokens]
     timings["tokenizer_s"] = round(time.perf_counter() - start, 1)

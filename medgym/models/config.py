@@ -28,6 +28,8 @@ class ArchitectureConfig(_Section):
 class TokenizerConfig(_Section):
     vocab_size: int = Field(8192, ge=512)
     max_token_chars: int = Field(32, ge=2, description="longest merged token, in characters")
+    word_runs: bool = Field(True, description="merges stay inside runs of words or of punctuation (a name is the "
+                                              "same tokens everywhere); False: merges may cross them (shorter text)")
 
 
 class DataConfig(_Section):
