@@ -584,9 +584,9 @@ class _RowLayer(DynamicLayer):
         self.is_initialized = True
         self.key_buffer = _room(self.key_buffer, key_states, cache.rows, cache.span)
         self.value_buffer = _room(self.value_buffer, value_states, cache.rows, cache.span)
+        index = cache.write[:, None, :, None].expand(-1, key_states.shape[1], -1, key_states.shape[3])
         out = []
         for buffer, new in ((self.key_buffer, key_states), (self.value_buffer, value_states)):
-            index = cache.write[:, None, :, None].expand(-1, new.shape[1], -1, new.shape[3])
             if cache.members is None:
                 buffer.scatter_(2, index, new)
                 out.append(buffer[:, :, : cache.span])

@@ -148,9 +148,9 @@ def test_names_and_values_are_the_same_tokens_in_the_context_and_in_a_call(env):
     it (shorter text) the call's tokens fuse name and JSON."""
     from medgym.models.tokenizer import train_tokenizer
 
-    _, info = env.reset(seed=0)
-    _, _, _, _, info = env.step('<tool_call>{"name": "order_lab", "arguments": {"test": "troponin_t_hs"}}</tool_call>')
     call = '<tool_call>{"name": "order_lab", "arguments": {"test": "troponin_t_hs"}}</tool_call>'
+    env.reset(seed=0)
+    _, _, _, _, info = env.step(call)
     corpus = [str(m.get("content") or "") for m in info["messages"]] + [call] * 50
     for word_runs in (True, False):
         tok = train_tokenizer(corpus * 4, vocab_size=1024, word_runs=word_runs)
