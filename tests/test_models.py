@@ -114,6 +114,35 @@ def test_pretraining_phase_trains_every_token_in_packed_blocks(tmp_path):
     assert info["timings"]["pretrain_s"] > 0
 
 
+@pytest.mark.parametrize("assistant_only", [True, False])
+def test_sft_loss_is_trls_loss_from_the_labelled_positions_only(tiny_model_dir, tiny_tasks, tmp_path, assistant_only):
+    """The warm start's trainer asks the model for the logits of labelled positions only; its loss on a
+    padded batch of real episodes is TRL's `SFTTrainer` loss, in both phases."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from trl import SFTConfig, SFTTrainer
+
+    from medgym.models.sft import _trainer_class, sft_dataset
+
+    tok = AutoTokenizer.from_pretrained(tiny_model_dir)
+    model = AutoModelForCausalLM.from_pretrained(tiny_model_dir)
+    data = sft_dataset(oracle_trajectories(select_tasks(tiny_tasks, 3), progress=False))
+    args = SFTConfig(output_dir=str(tmp_path), per_device_train_batch_size=3, assistant_only_loss=assistant_only,
+                     report_to="none", use_cpu=True, max_length=4096, activation_checkpointing=False)
+    losses, labelled = [], []
+    for cls in (SFTTrainer, _trainer_class()):
+        trainer = cls(model=model, args=args, train_dataset=data, processing_class=tok)
+        batch = next(iter(trainer.get_train_dataloader()))
+        with torch.no_grad():
+            losses.append(float(trainer.compute_loss(trainer.model, dict(batch))))
+        labelled.append(int((batch["labels"][:, 1:] != -100).sum()))
+    assert labelled[0] == labelled[1] > 0
+    assert batch["labels"].shape[0] == 3 and (batch["attention_mask"] == 0).any()  # padded rows
+    if assistant_only:
+        assert labelled[0] < batch["attention_mask"].sum() / 4
+    assert losses[1] == pytest.approx(losses[0], rel=1e-4)
+
+
 def test_build_is_cached_and_keyed_by_config(tiny_model_dir, tiny_model_config):
     before = (tiny_model_dir / "model.safetensors").stat().st_mtime_ns
     assert build_default_model(tiny_model_config, out_dir=tiny_model_dir, progress=False) == tiny_model_dir
