@@ -72,6 +72,34 @@ def test_oracle_trajectories_succeed_and_end_with_the_final_call(tasks):
         assert args and all(isinstance(a, str) for a in args)
 
 
+def test_detours_show_recovery_from_mistakes_without_teaching_them(tasks):
+    """With detours the demonstrator sometimes first calls a tool this encounter does not offer or
+    repeats its previous call; the episode still succeeds, the env's reply to the mistake is in the
+    conversation, and leaving the detours out gives back the plain demonstration."""
+    sample = select_tasks([t for t in tasks if t.split == "train"], 10)
+    plain = oracle_trajectories(sample, progress=False)
+    detoured = oracle_trajectories(sample, progress=False, detours=0.3)
+    assert oracle_trajectories(sample, progress=False, detours=0.3)[0].messages == detoured[0].messages  # seeded
+    assert sum(t.detours for t in detoured) >= 10
+    kinds = Counter()
+    for p, d in zip(plain, detoured):
+        assert d.success and p.detours == 0
+        assert d.without_detours() == p.messages
+        offered = {t["function"]["name"] for t in d.tools}
+        for i, m in enumerate(d.messages):
+            if m.get("detour"):
+                name = m["tool_calls"][0]["function"]["name"]
+                reply = d.messages[i + 1]
+                if name in offered:  # a repeat of the previous demonstrated call
+                    previous = [x for x in d.messages[:i] if x["role"] == "assistant" and not x.get("detour")][-1]
+                    assert m["tool_calls"] == previous["tool_calls"]
+                    kinds["repeat"] += 1
+                else:
+                    assert "Unknown tool" in reply["content"]
+                    kinds["unknown"] += 1
+    assert kinds["repeat"] and kinds["unknown"]
+
+
 # --- the built model ----------------------------------------------------------------------------------
 
 
@@ -204,6 +232,25 @@ def test_assistant_mask_covers_exactly_the_calls_and_end_of_turn(tiny_model, env
                                   return_assistant_tokens_mask=True)
     masked = [i for i, m in zip(out["input_ids"], out["assistant_masks"]) if m]
     assert tok.decode(masked, skip_special_tokens=False) == call + TURN_END
+
+
+def test_detour_turns_are_in_the_text_but_carry_no_loss(tiny_model, tiny_tasks):
+    _, tok = tiny_model
+    traj = next(t for t in oracle_trajectories(select_tasks(tiny_tasks, 6), progress=False, detours=0.4) if t.detours)
+    row = traj.as_sft_row()
+    out = tok.apply_chat_template(row["messages"], tools=json.loads(row["tools"]), return_dict=True,
+                                  return_assistant_tokens_mask=True)
+    masked = tok.decode([i for i, m in zip(out["input_ids"], out["assistant_masks"]) if m], skip_special_tokens=False)
+    clean = tok.apply_chat_template(traj.without_detours(), tools=traj.tools, return_dict=True,
+                                    return_assistant_tokens_mask=True)
+    assert masked == tok.decode([i for i, m in zip(clean["input_ids"], clean["assistant_masks"]) if m],
+                                skip_special_tokens=False)
+    text = tok.decode(out["input_ids"], skip_special_tokens=False)
+    for m in row["messages"]:
+        if m.get("detour"):
+            call = m["tool_calls"][0]["function"]
+            assert f'"name": "{call["name"]}"' in text
+    assert len(out["input_ids"]) > len(clean["input_ids"])
 
 
 def test_parse_response_reads_tool_calls(tiny_model):

@@ -116,7 +116,8 @@ def build_default_model(
     timings: dict[str, float] = {}
     start = time.perf_counter()
     trajectories = oracle_trajectories(p.tasks, seed=config.seed, patient_matcher=config.data.patient_matcher,
-                                       progress=progress, source=config.data.source)
+                                       progress=progress, source=config.data.source,
+                                       detours=config.data.detours)
     failed = [t.task_id for t in trajectories if not t.success]
     trajectories = [t for t in trajectories if t.success]
     timings["trajectories_s"] = round(time.perf_counter() - start, 1)
@@ -158,6 +159,7 @@ def build_default_model(
             "oracle_failed": failed,
             "domains": sorted({t.domain for t in kept}),
             "tokens_mean": round(sum(lengths) / max(1, len(lengths)), 1),
+            "detours": sum(t.detours for t in kept),
             "tokens_max": max(lengths, default=0),
             "task_ids": [t.task_id for t in kept],
         },

@@ -41,6 +41,8 @@ class DataConfig(_Section):
     trajectories: int = Field(160, ge=1, description="episodes in total, balanced across domains and conditions")
     max_tokens: int = Field(3072, ge=64, description="longer episodes are left out")
     patient_matcher: Literal["hybrid", "lexical"] = "lexical"
+    detours: float = Field(0.0, ge=0, le=0.5, description="chance per demonstrated step of a detour first (an "
+                           "unknown tool or a repeated call, no loss on it): demonstrations of recovery")
 
     @field_validator("domains")
     @classmethod

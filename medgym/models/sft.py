@@ -11,11 +11,12 @@ from medgym.models.config import SFTSettings
 from medgym.models.trajectories import Trajectory
 
 
-def sft_dataset(trajectories: Sequence[Trajectory]) -> Any:
-    """A `datasets.Dataset` in TRL's conversational format (`messages`, `tools`)."""
+def sft_dataset(trajectories: Sequence[Trajectory], detours: bool = True) -> Any:
+    """A `datasets.Dataset` in TRL's conversational format (`messages`, `tools`); `detours=False`
+    leaves the detour turns out."""
     from datasets import Dataset
 
-    return Dataset.from_list([t.as_sft_row() for t in trajectories])
+    return Dataset.from_list([t.as_sft_row(detours) for t in trajectories])
 
 
 def _trainer_class() -> type:
@@ -73,7 +74,9 @@ def warm_start(
     predict tool results or the patient's words. With `assistant_only=False`
     every token carries loss (language-model pretraining on the same text), and
     `block_size` packs the text into blocks of that many tokens (TRL's "wrapped"
-    packing), which gives more optimizer steps for the same tokens.
+    packing), which gives more optimizer steps for the same tokens; detour turns
+    (mistakes the demonstrator made on purpose) are then left out, since every
+    token would carry loss.
     """
     import torch
     from trl import SFTConfig
@@ -107,7 +110,7 @@ def warm_start(
             disable_tqdm=not progress,
             dataset_num_proc=None,
         )
-        trainer = _trainer_class()(model=model, args=args, train_dataset=sft_dataset(trajectories), processing_class=tokenizer)
+        trainer = _trainer_class()(model=model, args=args, train_dataset=sft_dataset(trajectories, detours=assistant_only), processing_class=tokenizer)
         start = time.perf_counter()
         result = trainer.train()
         seconds = time.perf_counter() - start
