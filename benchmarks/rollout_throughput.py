@@ -4,7 +4,11 @@ Plays the same held-out episodes twice with the same model and greedy decoding
 (so both modes generate exactly the same tokens): once with `batch_size=B`
 (default 16) and once with `batch_size=1`. Reports generated tokens/s,
 episodes/s, the speed-up, the peak KV cache, and the process's peak memory
-(CPU: peak RSS; GPU: torch.cuda.max_memory_allocated per mode).
+(CPU: peak RSS; GPU: torch.cuda.max_memory_allocated per mode), and where the
+time goes: feeding prompts and environment replies (compute-bound, about the
+same work in both modes) and decoding (one token per episode per pass, which
+batching shares), with the speed-up that would remain if batched decoding
+cost nothing.
 
     python benchmarks/rollout_throughput.py                      # the default model (build it first)
     python benchmarks/rollout_throughput.py --episodes 32 --batch-size 16
@@ -51,6 +55,8 @@ def measure(model, tok, tasks, batch_size: int, args) -> dict:
         "seconds": round(seconds, 2),
         "tokens_per_s": round(tokens / seconds, 1),
         "episodes_per_s": round(len(episodes) / seconds, 3),
+        "feed_seconds": round(engine.stats.feed_seconds, 2),  # prompts and env replies through the model
+        "decode_seconds": round(engine.stats.decode_seconds, 2),  # one sampled token per decoding episode
         "forward_calls": engine.stats.forward_calls,
         "forward_tokens": engine.stats.forward_tokens,
         "shared_prefix_tokens": engine.stats.shared_prefix_tokens,
@@ -111,6 +117,9 @@ def main() -> None:
         "speedup_tokens_per_s": round(batched["tokens_per_s"] / sequential["tokens_per_s"], 2),
         "speedup_episodes_per_s": round(batched["episodes_per_s"] / sequential["episodes_per_s"], 2),
         "same_tokens_both_ways": same,
+        # Amdahl: feeding prompts and replies is compute-bound and about the same work in both modes, so even a
+        # free batched decode could not beat the sequential run's time over the batched run's feeding time
+        "speedup_bound_if_decode_were_free": round(sequential["seconds"] / max(1e-9, batched["feed_seconds"]), 2),
         "tasks": len({t.id for t in tasks}),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }

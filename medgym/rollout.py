@@ -189,6 +189,8 @@ class RolloutStats:
     forward_calls: int = 0
     shared_prefix_tokens: int = 0  # prompt tokens whose keys and values were copied from a shared prefix
     seconds: float = 0.0
+    feed_seconds: float = 0.0  # forward passes that feed prompts and environment replies (many ids per episode)
+    decode_seconds: float = 0.0  # forward passes that feed each decoding episode its last sampled token
     peak_cache_bytes: int = 0  # largest KV cache held (keys + values of every layer)
 
     @property
@@ -307,6 +309,7 @@ class RolloutEngine:
         slots = [s for s in rows if s is not None]
         if not slots:
             return
+        start = time.perf_counter()
         fed: list[_Slot] = []
         logits: list[torch.Tensor] = []
         new = [s for s in slots if s.fed == 0]
@@ -320,10 +323,13 @@ class RolloutEngine:
         for group in _similar_lengths(waiting):
             logits.append(self._forward(cache, group))
             fed += group
+        feeding_done = time.perf_counter()
+        self.stats.feed_seconds += feeding_done - start
         decoding = [s for s in slots if len(s.ids) - s.fed == 1]
         if decoding:
             logits.append(self._forward(cache, decoding, rows))
             fed += decoding
+            self.stats.decode_seconds += time.perf_counter() - feeding_done
         for s in fed:
             if not s.generating:  # what was fed ends with a generation prompt: a turn begins
                 s.generating, s.turn_start = True, len(s.ids)

@@ -118,6 +118,10 @@ def test_queued_episodes_take_freed_rows_and_still_play_as_one_at_a_time(tiny_mo
     assert [e.token_ids for e in together] == [e.token_ids for e in alone]
     assert len({len(e.token_ids) for e in alone}) > 1  # they do end at different steps
     assert two.stats.forward_calls < one.stats.forward_calls
+    for engine in (one, two):  # the time split between feeding prompts/replies and decoding
+        stats = engine.stats
+        assert stats.feed_seconds > 0 and stats.decode_seconds > 0
+        assert stats.feed_seconds + stats.decode_seconds <= stats.seconds
 
 
 def test_prompts_that_begin_alike_share_their_prefix_and_play_as_one_at_a_time(tiny_model, held_out):
