@@ -79,7 +79,7 @@ def test_detours_show_recovery_from_mistakes_without_teaching_them(tasks):
     sample = select_tasks([t for t in tasks if t.split == "train"], 10)
     plain = oracle_trajectories(sample, progress=False)
     detoured = oracle_trajectories(sample, progress=False, detours=0.3)
-    assert oracle_trajectories(sample, progress=False, detours=0.3)[0].messages == detoured[0].messages  # seeded
+    assert oracle_trajectories(sample[:1], progress=False, detours=0.3)[0].messages == detoured[0].messages  # seeded
     assert sum(t.detours for t in detoured) >= 10
     kinds = Counter()
     for p, d in zip(plain, detoured):
