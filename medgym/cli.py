@@ -186,7 +186,7 @@ def _model_eval(args: argparse.Namespace, out) -> int:
     config = RolloutConfig(temperature=args.temperature, batch_size=args.batch_size, max_turns=args.max_turns)
     result = evaluate_model(out, tasks, config, seed=args.seed, progress=not args.quiet)
     keys = ["episodes", "success_rate", "valid_call_rate", "tool_calls_per_episode", "turns_per_episode",
-            "truncated_rate", "mean_reward"]
+            "truncated_rate", "repeat_rate", "mean_reward"]
     rows = [[result[p]["policy"], *[result[p][k] for k in keys]] for p in ("model", "majority")]
     print(f"Held-out tasks ({', '.join(sorted({t.domain for t in tasks}))}), temperature {args.temperature}:")
     print(table(rows, ["policy", *keys]))

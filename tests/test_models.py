@@ -171,6 +171,38 @@ def test_sft_loss_is_trls_loss_from_the_labelled_positions_only(tiny_model_dir, 
     assert losses[1] == pytest.approx(losses[0], rel=1e-4)
 
 
+def test_weight_average_replaces_the_weights_with_the_ema_of_the_iterates(tiny_model_dir, tiny_tasks, tmp_path):
+    """With `sft.weight_average`, the trained model ends with the exponential moving average of the
+    weights after each optimizer step (the first step starts the average), not the last weights."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer, TrainerCallback
+    from trl import SFTConfig
+
+    from medgym.models.sft import _trainer_class, _weight_average_callback, sft_dataset
+
+    tok = AutoTokenizer.from_pretrained(tiny_model_dir)
+    model = AutoModelForCausalLM.from_pretrained(tiny_model_dir)
+    iterates = []
+
+    class Record(TrainerCallback):
+        def on_step_end(self, args, state, control, **kwargs):
+            iterates.append(model.lm_head.weight.detach().clone())
+
+    data = sft_dataset(oracle_trajectories(select_tasks(tiny_tasks, 3), progress=False))
+    args = SFTConfig(output_dir=str(tmp_path), per_device_train_batch_size=1, num_train_epochs=1, assistant_only_loss=True, learning_rate=1e-2,
+                     report_to="none", use_cpu=True, max_length=4096, activation_checkpointing=False, save_strategy="no")
+    trainer = _trainer_class()(model=model, args=args, train_dataset=data, processing_class=tok,
+                               callbacks=[Record(), _weight_average_callback(model, 0.5)])
+    trainer.train()
+    assert len(iterates) == 3 and not torch.equal(iterates[1], iterates[2])
+    expected = iterates[0]
+    for w in iterates[1:]:
+        expected = 0.5 * expected + 0.5 * w
+    assert torch.allclose(model.lm_head.weight, expected, atol=1e-6)
+    assert torch.equal(model.model.embed_tokens.weight, model.lm_head.weight)  # still tied
+    assert not torch.allclose(model.lm_head.weight, iterates[-1])
+
+
 def test_build_is_cached_and_keyed_by_config(tiny_model_dir, tiny_model_config):
     before = (tiny_model_dir / "model.safetensors").stat().st_mtime_ns
     assert build_default_model(tiny_model_config, out_dir=tiny_model_dir, progress=False) == tiny_model_dir
@@ -291,3 +323,28 @@ def test_cli_model_build_info_and_errors(tiny_model_dir, tiny_model_config, tmp_
     cfg.write_text("sft:\n  epochs: -1\n")
     assert main(["model", "build", "--config", str(cfg), "--out", str(tmp_path / "x")]) == 2
     assert "sft.epochs" in capsys.readouterr().err
+
+
+def test_cli_model_eval_reports_the_model_against_the_majority_baseline(tiny_model_dir, capsys):
+    """`medgym model eval` plays the model and the majority baseline on the same held-out tasks and prints
+    validity, tool use, truncation and the loop rate for both."""
+    from medgym.cli import main
+
+    assert main(["model", "eval", "--out", str(tiny_model_dir), "--domains", "medical_qa", "--limit", "2",
+                 "--max-turns", "3", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "Held-out tasks (medical_qa)" in out and "repeat_rate" in out and "valid_call_rate" in out
+    rows = {line.split()[0]: line.split() for line in out.splitlines() if line.split()[:1] in (["model"], ["majority"])}
+    assert set(rows) == {"model", "majority"} and rows["model"][1] == rows["majority"][1] == "2"
+
+
+def test_repeated_turns_counts_assistant_turns_identical_to_the_one_before(env):
+    """The loop measure of `medgym model eval`: a turn counts when its text and calls equal the previous
+    assistant turn's, whatever the environment replied in between."""
+    from medgym.models.evaluate import repeated_turns
+
+    env.reset(seed=0)
+    for text in ["<tool_call>" + json.dumps({"name": "read_vitals", "arguments": {}}) + "</tool_call>"] * 3 + [
+            "<tool_call>" + json.dumps({"name": "nonexistent_tool", "arguments": {}}) + "</tool_call>"] * 2 + ["Hello"]:
+        env.step(text)
+    assert repeated_turns(env.unwrapped.messages) == 3

@@ -216,7 +216,7 @@ def test_tools_say_what_is_wrong(tasks):
     strip = tasks[0]
     with pytest.raises(ToolError, match="lead II only"):
         call_tool("ecg_axis", {}, strip)
-    with pytest.raises(ToolError, match="no a fetal heart rate tracing"):
+    with pytest.raises(ToolError, match="No fetal heart rate tracing is recorded for this patient"):
         call_tool("ctg_baseline", {}, strip)
     with pytest.raises(ToolError, match="Lead V5 is not in this recording"):
         call_tool("ecg_rate_and_rhythm", {"lead": "V5"}, strip)

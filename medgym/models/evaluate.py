@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -29,6 +30,7 @@ class PolicyReport:
     valid_call_rate: float  # share of attempted calls that parsed, validated and ran
     turns_per_episode: float
     truncated_rate: float
+    repeat_rate: float  # share of assistant turns that repeat the turn before them word for word (loops)
     by_domain: dict[str, dict[str, float]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -36,7 +38,8 @@ class PolicyReport:
 
 
 def summarize(policy: str, episodes: Sequence[dict[str, Any]]) -> PolicyReport:
-    """Average episode records with keys domain, success, reward, tool_calls, valid_calls, turns, truncated."""
+    """Average episode records with keys domain, success, reward, tool_calls, valid_calls, turns, truncated,
+    repeats (assistant turns identical to the one before)."""
     def block(rows: Sequence[dict[str, Any]]) -> dict[str, float]:
         n = max(1, len(rows))
         calls = sum(r["tool_calls"] for r in rows)
@@ -48,6 +51,7 @@ def summarize(policy: str, episodes: Sequence[dict[str, Any]]) -> PolicyReport:
             "valid_call_rate": sum(r["valid_calls"] for r in rows) / calls if calls else 0.0,
             "turns_per_episode": sum(r["turns"] for r in rows) / n,
             "truncated_rate": sum(r["truncated"] for r in rows) / n,
+            "repeat_rate": sum(r["repeats"] for r in rows) / max(1, sum(r["turns"] - 1 for r in rows if r["turns"])),
         }
 
     groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -58,9 +62,17 @@ def summarize(policy: str, episodes: Sequence[dict[str, Any]]) -> PolicyReport:
                         by_domain={d: block(rows) for d, rows in sorted(groups.items())})
 
 
+def repeated_turns(messages: Sequence[dict[str, Any]]) -> int:
+    """How many assistant turns say and call exactly what the assistant turn before them did."""
+    turns = [(m.get("content") or "", json.dumps(m.get("tool_calls") or [], sort_keys=True))
+             for m in messages if m["role"] == "assistant"]
+    return sum(a == b for a, b in zip(turns, turns[1:]))
+
+
 def rollout_records(episodes: Sequence[EpisodeRollout]) -> list[dict[str, Any]]:
     return [{"domain": e.domain, "success": e.success, "reward": e.reward, "tool_calls": e.tool_calls,
-             "valid_calls": e.valid_calls, "turns": len(e.turns), "truncated": e.truncated} for e in episodes]
+             "valid_calls": e.valid_calls, "turns": len(e.turns), "truncated": e.truncated,
+             "repeats": repeated_turns(e.messages)} for e in episodes]
 
 
 def majority_records(tasks: Sequence[Task], train_tasks: Sequence[Task], reward: Any = "terminal") -> list[dict[str, Any]]:
@@ -77,7 +89,8 @@ def majority_records(tasks: Sequence[Task], train_tasks: Sequence[Task], reward:
         ep = info["episode"]
         rows.append({"domain": task.domain, "success": info["success"], "reward": total,
                      "tool_calls": ep["tool_calls"] + ep["invalid_calls"], "valid_calls": ep["tool_calls"],
-                     "turns": steps, "truncated": bool(env.episode.truncated)})
+                     "turns": steps, "truncated": bool(env.episode.truncated),
+                     "repeats": repeated_turns(info["messages"])})
     return rows
 
 

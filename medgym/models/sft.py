@@ -55,6 +55,29 @@ def _trainer_class() -> type:
     return AssistantTokenSFTTrainer
 
 
+def _weight_average_callback(model: Any, decay: float) -> Any:
+    """A `TrainerCallback` that keeps an exponential moving average of `model`'s weights (torch's
+    `AveragedModel`), updated after every optimizer step, and copies it into `model` when training
+    ends (Polyak averaging: the average of the late iterates, not the last noisy one)."""
+    import torch
+    from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+    from transformers import TrainerCallback
+
+    class WeightAverage(TrainerCallback):
+        def on_train_begin(self, args, state, control, **kwargs):  # the model is on its device by now
+            self.average = AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(decay), use_buffers=True)
+
+        def on_step_end(self, args, state, control, **kwargs):
+            self.average.update_parameters(model)
+
+        def on_train_end(self, args, state, control, **kwargs):
+            with torch.no_grad():
+                for target, source in zip(model.state_dict().values(), self.average.module.state_dict().values()):
+                    target.copy_(source)
+
+    return WeightAverage()
+
+
 def warm_start(
     model: Any,
     tokenizer: Any,
@@ -110,7 +133,9 @@ def warm_start(
             disable_tqdm=not progress,
             dataset_num_proc=None,
         )
-        trainer = _trainer_class()(model=model, args=args, train_dataset=sft_dataset(trajectories, detours=assistant_only), processing_class=tokenizer)
+        callbacks = [_weight_average_callback(model, settings.weight_average)] if settings.weight_average else None
+        trainer = _trainer_class()(model=model, args=args, train_dataset=sft_dataset(trajectories, detours=assistant_only),
+                                   processing_class=tokenizer, callbacks=callbacks)
         start = time.perf_counter()
         result = trainer.train()
         seconds = time.perf_counter() - start

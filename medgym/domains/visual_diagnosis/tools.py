@@ -75,8 +75,8 @@ CRITERIA: dict[str, dict[str, Any]] = {
 def _record(case: Encounter, kinds: tuple[str, ...]) -> tuple[dict[str, Any], dict[str, Any]]:
     spec = signals.spec_of(case.task)
     if spec is None or spec["kind"] not in kinds:
-        what = "an ECG" if "ecg_strip" in kinds else "a fetal heart rate tracing"
-        raise ToolError(f"This patient has no {what} recorded; use the tools for the tracing the task provides.")
+        what = "ECG" if "ecg_strip" in kinds else "fetal heart rate tracing"
+        raise ToolError(f"No {what} is recorded for this patient; use the tools for the tracing the task provides.")
     return spec, signals.load(spec)
 
 
