@@ -36,6 +36,7 @@ TINY_MODEL = {
     "model.num_key_value_heads": 1, "model.intermediate_size": 256, "model.max_position_embeddings": 4096,
     "tokenizer.vocab_size": 4096, "tokenizer.word_runs": False, "data.max_tokens": 4096, "data.trajectories": 32, "sft.epochs": 10,
     "sft.pretrain_epochs": 0, "sft.batch_size": 4, "sft.learning_rate": 0.005, "data.domains": list(TINY_DOMAINS),
+    "data.detours": 0.0, "sft.weight_average": 0.0,  # 80 steps: an EMA of half-life 140 steps would undo them
 }
 
 
