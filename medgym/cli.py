@@ -183,7 +183,8 @@ def _model_eval(args: argparse.Namespace, out) -> int:
     from medgym.rollout import RolloutConfig
 
     tasks = held_out_tasks(args.domains.split(",") if args.domains else None, args.limit, seed=args.seed)
-    config = RolloutConfig(temperature=args.temperature, batch_size=args.batch_size, max_turns=args.max_turns)
+    config = RolloutConfig(temperature=args.temperature, batch_size=args.batch_size, max_turns=args.max_turns,
+                           patient_matcher=args.patient_matcher)
     result = evaluate_model(out, tasks, config, seed=args.seed, progress=not args.quiet)
     keys = ["episodes", "success_rate", "valid_call_rate", "tool_calls_per_episode", "turns_per_episode",
             "truncated_rate", "repeat_rate", "mean_reward"]
@@ -326,6 +327,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--temperature", type=float, default=0.0, help="eval: sampling temperature (0 = greedy)")
     p.add_argument("--batch-size", type=int, default=16, help="eval: episodes generated at once")
     p.add_argument("--max-turns", type=int, default=24)
+    p.add_argument("--patient-matcher", choices=["hybrid", "lexical"], default="hybrid",
+                   help="eval: how the simulated patient matches the model's questions")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=cmd_model)

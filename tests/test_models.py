@@ -331,7 +331,7 @@ def test_cli_model_eval_reports_the_model_against_the_majority_baseline(tiny_mod
     from medgym.cli import main
 
     assert main(["model", "eval", "--out", str(tiny_model_dir), "--domains", "medical_qa", "--limit", "2",
-                 "--max-turns", "3", "--quiet"]) == 0
+                 "--max-turns", "3", "--patient-matcher", "lexical", "--quiet"]) == 0
     out = capsys.readouterr().out
     assert "Held-out tasks (medical_qa)" in out and "repeat_rate" in out and "valid_call_rate" in out
     rows = {line.split()[0]: line.split() for line in out.splitlines() if line.split()[:1] in (["model"], ["majority"])}
