@@ -59,7 +59,6 @@ def _weight_average_callback(model: Any, decay: float) -> Any:
     """A `TrainerCallback` that keeps an exponential moving average of `model`'s weights (torch's
     `AveragedModel`), updated after every optimizer step, and copies it into `model` when training
     ends (Polyak averaging: the average of the late iterates, not the last noisy one)."""
-    import torch
     from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
     from transformers import TrainerCallback
 
@@ -71,9 +70,7 @@ def _weight_average_callback(model: Any, decay: float) -> Any:
             self.average.update_parameters(model)
 
         def on_train_end(self, args, state, control, **kwargs):
-            with torch.no_grad():
-                for target, source in zip(model.state_dict().values(), self.average.module.state_dict().values()):
-                    target.copy_(source)
+            model.load_state_dict(self.average.module.state_dict())
 
     return WeightAverage()
 
