@@ -4,8 +4,11 @@ Feeds each held-out task's oracle demonstration through the model once and
 counts, over the assistant's tokens, how often the model's most likely next
 token is the demonstrated one, split into the call's syntax before the tool
 name, the tool name, argument keys and punctuation, and argument values; plus
-the mean cross-entropy. It says what the warm start learned independently of
-the loops that greedy free-running decoding falls into (`medgym model eval`).
+the mean cross-entropy; and the share of turns whose tool choice is right (every
+token of the first call's tool name is the model's most likely one). It says what
+the warm start learned independently of the loops that greedy free-running
+decoding falls into (`medgym model eval`). Token accuracy flatters: the tokens
+after a name's first are nearly free, so the tool choice is the stricter measure.
 
     python benchmarks/teacher_forced.py [--model DIR] [--tasks 60]
 """
@@ -40,6 +43,7 @@ def main() -> None:
     model, tok = load_model(args.model)
     model.eval()
     right, total, domain_right, domain_total = Counter(), Counter(), Counter(), Counter()
+    choice_right, choice_total = Counter(), Counter()
     loss, counted = 0.0, 0
     for traj in oracle_trajectories(held_out_tasks(limit=args.tasks), progress=False):
         row = traj.as_sft_row()
@@ -53,14 +57,19 @@ def main() -> None:
         labelled = torch.tensor(mask[1:], device=logits.device).bool()
         loss += float(torch.nn.functional.cross_entropy(logits[:-1][labelled], targets[labelled], reduction="sum"))
         counted += int(labelled.sum())
-        turn = ""
+        turn, name_hits = "", []
         for i in range(1, len(ids)):
             if not mask[i]:
-                turn = ""
+                if name_hits:  # the end of an assistant turn: was its (first) tool name right?
+                    choice_total[traj.domain] += 1
+                    choice_right[traj.domain] += all(name_hits)
+                turn, name_hits = "", []
                 continue
             kind = part(turn)
             turn += tok.decode([ids[i]])
             hit = predicted[i - 1] == ids[i]
+            if kind == "tool name" and turn.count("<tool_call>") == 1:
+                name_hits.append(hit)
             total[kind] += 1
             right[kind] += hit
             domain_total[traj.domain] += 1
@@ -72,6 +81,8 @@ def main() -> None:
         "cross_entropy": round(loss / max(1, counted), 3),
         "accuracy_by_part": {k: round(right[k] / total[k], 3) for k in sorted(total)},
         "accuracy_by_domain": {k: round(domain_right[k] / domain_total[k], 3) for k in sorted(domain_total)},
+        "tool_choice": round(sum(choice_right.values()) / max(1, sum(choice_total.values())), 3),
+        "tool_choice_by_domain": {k: round(choice_right[k] / choice_total[k], 3) for k in sorted(choice_total)},
     }
     print(json.dumps(report, indent=2))
 

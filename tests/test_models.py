@@ -285,6 +285,24 @@ def test_detour_turns_are_in_the_text_but_carry_no_loss(tiny_model, tiny_tasks):
     assert len(out["input_ids"]) > len(clean["input_ids"])
 
 
+def test_conversation_only_rows_leave_out_the_system_prompt_and_tools(tiny_model, tiny_tasks):
+    """`as_sft_row(system=False)` (pretraining with `sft.pretrain_system_prompt: false`) keeps the
+    task, the calls and the replies but renders no system prompt and no tool list."""
+    from medgym.models.sft import sft_dataset
+
+    _, tok = tiny_model
+    traj = oracle_trajectories(select_tasks(tiny_tasks, 1), progress=False)[0]
+    full, short = traj.as_sft_row(), traj.as_sft_row(system=False)
+    assert full["messages"][0]["role"] == "system" and short["messages"] == full["messages"][1:]
+    assert json.loads(short["tools"]) == []
+    render = lambda row: tok.apply_chat_template(row["messages"], tools=json.loads(row["tools"]) or None, tokenize=False)
+    text, conversation = render(full), render(short)
+    assert "Tools:" in text and "<|im_start|>system" in text
+    assert "Tools:" not in conversation and "<|im_start|>system" not in conversation
+    assert text.endswith(conversation)  # the same conversation, without the system block before it
+    assert sft_dataset([traj], detours=False, system=False)[0]["messages"][0]["role"] == "user"
+
+
 def test_parse_response_reads_tool_calls(tiny_model):
     _, tok = tiny_model
     text = '<tool_call>{"name": "order_lab", "arguments": {"test": "d_dimer"}}</tool_call><|im_end|>'

@@ -60,6 +60,9 @@ class SFTSettings(_Section):
 
     pretrain_epochs: float = Field(2, ge=0, description="epochs of loss on every token before the assistant-only epochs")
     pretrain_block_size: int = Field(256, ge=16, description="tokens per packed block in the pretraining epochs")
+    pretrain_system_prompt: bool = Field(True, description="pretrain on the system prompt and tool list too (False: "
+                                         "on the conversation only; the tool list is the same in every episode of a "
+                                         "domain, most of the tokens, and the assistant-only epochs still see it)")
     epochs: float = Field(4, gt=0)
     batch_size: int = Field(1, ge=1)
     gradient_accumulation_steps: int = Field(1, ge=1)

@@ -11,12 +11,12 @@ from medgym.models.config import SFTSettings
 from medgym.models.trajectories import Trajectory
 
 
-def sft_dataset(trajectories: Sequence[Trajectory], detours: bool = True) -> Any:
+def sft_dataset(trajectories: Sequence[Trajectory], detours: bool = True, system: bool = True) -> Any:
     """A `datasets.Dataset` in TRL's conversational format (`messages`, `tools`); `detours=False`
-    leaves the detour turns out."""
+    leaves the detour turns out, `system=False` the system prompt and the tool list."""
     from datasets import Dataset
 
-    return Dataset.from_list([t.as_sft_row(detours) for t in trajectories])
+    return Dataset.from_list([t.as_sft_row(detours, system) for t in trajectories])
 
 
 def _trainer_class() -> type:
@@ -131,7 +131,8 @@ def warm_start(
             dataset_num_proc=None,
         )
         callbacks = [_weight_average_callback(model, settings.weight_average)] if settings.weight_average else None
-        trainer = _trainer_class()(model=model, args=args, train_dataset=sft_dataset(trajectories, detours=assistant_only),
+        trainer = _trainer_class()(model=model, args=args, train_dataset=sft_dataset(trajectories, detours=assistant_only,
+                                                                           system=assistant_only or settings.pretrain_system_prompt),
                                    processing_class=tokenizer, callbacks=callbacks)
         start = time.perf_counter()
         result = trainer.train()

@@ -52,12 +52,15 @@ class Trajectory:
                 kept.append(m)
         return kept
 
-    def as_sft_row(self, detours: bool = True) -> dict[str, Any]:
-        """A row for TRL's conversational SFT format (`detours=False`: without the detours). Tool-call
-        arguments and the tool list are JSON strings, so that Arrow does not merge differently shaped
-        argument objects into one schema (the chat template renders a string argument verbatim)."""
+    def as_sft_row(self, detours: bool = True, system: bool = True) -> dict[str, Any]:
+        """A row for TRL's conversational SFT format (`detours=False`: without the detours; `system=False`:
+        without the system prompt and the tool list). Tool-call arguments and the tool list are JSON
+        strings, so that Arrow does not merge differently shaped argument objects into one schema (the
+        chat template renders a string argument verbatim)."""
         messages = []
         for m in self.messages if detours else self.without_detours():
+            if m["role"] == "system" and not system:
+                continue
             m = dict(m)
             if m.get("tool_calls"):
                 m["tool_calls"] = [
@@ -66,7 +69,7 @@ class Trajectory:
                     for c in m["tool_calls"]
                 ]
             messages.append(m)
-        return {"messages": messages, "tools": json.dumps(self.tools, ensure_ascii=False)}
+        return {"messages": messages, "tools": json.dumps(self.tools if system else [], ensure_ascii=False)}
 
 
 def select_tasks(tasks: Sequence[Task], n: int, seed: int = 0, domains: Sequence[str] | None = None) -> list[Task]:
