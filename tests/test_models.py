@@ -118,9 +118,12 @@ def test_build_saves_a_loadable_llama_with_report(tiny_model_dir, tiny_model_con
     assert model.config.vocab_size == len(tok)
 
 
-def test_pretraining_phase_trains_every_token_in_packed_blocks(tmp_path):
+@pytest.mark.parametrize("system_prompt", [True, False])
+def test_pretraining_phase_trains_every_token_in_packed_blocks(tmp_path, system_prompt):
     """The first phase packs the whole rendered trajectories (not only the assistant's tokens) into
-    blocks: one optimizer step per block at batch size 1; the second phase takes one step per trajectory."""
+    blocks: one optimizer step per block at batch size 1; the second phase takes one step per trajectory.
+    With `sft.pretrain_system_prompt: false` the blocks hold the conversations without the system prompt
+    and the tool list (fewer blocks)."""
     import math
 
     from transformers import AutoTokenizer
@@ -130,13 +133,16 @@ def test_pretraining_phase_trains_every_token_in_packed_blocks(tmp_path):
         "model.num_key_value_heads": 1, "model.intermediate_size": 64, "tokenizer.vocab_size": 1024,
         "data.domains": ["medical_qa"], "data.trajectories": 3,
         "sft.pretrain_epochs": 1, "sft.pretrain_block_size": 64, "sft.epochs": 1, "sft.batch_size": 1,
+        "sft.pretrain_system_prompt": system_prompt,
     })
     out = build_default_model(cfg, out_dir=tmp_path / "m", progress=False)
     info = build_info(out)
     tok = AutoTokenizer.from_pretrained(out)
-    rows = [t.as_sft_row() for t in oracle_trajectories(plan(cfg).tasks, progress=False)]
-    tokens = sum(len(tok.apply_chat_template(r["messages"], tools=json.loads(r["tools"]), tokenize=True,
+    rows = [t.as_sft_row(system=system_prompt) for t in oracle_trajectories(plan(cfg).tasks, progress=False)]
+    tokens = sum(len(tok.apply_chat_template(r["messages"], tools=json.loads(r["tools"]) or None, tokenize=True,
                                              return_dict=True)["input_ids"]) for r in rows)
+    assert all(("<|im_start|>system" in tok.apply_chat_template(r["messages"], tools=json.loads(r["tools"]) or None,
+                                                               tokenize=False)) == system_prompt for r in rows)
     assert info["pretrain"]["steps"] == math.ceil(tokens / 64) > 3 * 4
     assert info["sft"]["steps"] == 3
     assert info["timings"]["pretrain_s"] > 0
