@@ -96,7 +96,8 @@ def warm_start(
     `block_size` packs the text into blocks of that many tokens (TRL's "wrapped"
     packing), which gives more optimizer steps for the same tokens; detour turns
     (mistakes the demonstrator made on purpose) are then left out, since every
-    token would carry loss.
+    token would carry loss, and so are the system prompt and the tool list unless
+    `settings.pretrain_system_prompt`.
     """
     import torch
     from trl import SFTConfig
