@@ -184,12 +184,13 @@ def _model_eval(args: argparse.Namespace, out) -> int:
 
     tasks = held_out_tasks(args.domains.split(",") if args.domains else None, args.limit, seed=args.seed)
     config = RolloutConfig(temperature=args.temperature, batch_size=args.batch_size, max_turns=args.max_turns,
-                           patient_matcher=args.patient_matcher)
+                           patient_matcher=args.patient_matcher, constrain_tool_names=args.constrain_tool_names)
     result = evaluate_model(out, tasks, config, seed=args.seed, progress=not args.quiet)
     keys = ["episodes", "success_rate", "valid_call_rate", "tool_calls_per_episode", "turns_per_episode",
             "truncated_rate", "repeat_rate", "mean_reward"]
     rows = [[result[p]["policy"], *[result[p][k] for k in keys]] for p in ("model", "majority")]
-    print(f"Held-out tasks ({', '.join(sorted({t.domain for t in tasks}))}), temperature {args.temperature}:")
+    constrained = ", tool names constrained to the offered tools" if args.constrain_tool_names else ""
+    print(f"Held-out tasks ({', '.join(sorted({t.domain for t in tasks}))}), temperature {args.temperature}{constrained}:")
     print(table(rows, ["policy", *keys]))
     print(f"(rollouts {result['rollout_seconds']} s, {result['tokens_per_second']} generated tokens/s)")
     return 0
@@ -329,6 +330,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-turns", type=int, default=24)
     p.add_argument("--patient-matcher", choices=["hybrid", "lexical"], default="hybrid",
                    help="eval: how the simulated patient matches the model's questions")
+    p.add_argument("--constrain-tool-names", action="store_true",
+                   help="eval: decode tool names only among the offered tools (medgym.tools.constrain)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=cmd_model)

@@ -26,8 +26,8 @@ sequence the model conditioned on, and `assistant_mask` marks exactly the
 tokens it sampled.
 
 Logprobs are `log_softmax(logits / temperature)` of the sampled token (before
-top-k / top-p filtering), the quantity TRL recomputes for its importance
-ratios; 0.0 where the mask is 0. With `temperature=0` decoding is greedy and
+top-k / top-p filtering and the tool-name constraint), the quantity TRL
+recomputes for its importance ratios; 0.0 where the mask is 0. With `temperature=0` decoding is greedy and
 logprobs use temperature 1. On CPU a config and seed give the same rollouts
 (each episode has its own sampling generator and environment seed).
 """
@@ -44,6 +44,7 @@ from transformers.cache_utils import DynamicCache, DynamicLayer
 
 from medgym.encounter import stable_seed
 from medgym.tasks.schema import Task
+from medgym.tools.constrain import ToolNames, tool_names
 
 TRUNCATION_REASONS = ("max_turns", "episode_tokens")
 SHARED_PREFIX_MIN = 16  # opening prompts that begin with this many equal tokens share their prefix's KV cache
@@ -62,6 +63,7 @@ class RolloutConfig:
     top_k: int = 0  # 0 = off
     reward: str | Mapping[str, float] = "terminal"
     patient_matcher: str = "hybrid"
+    constrain_tool_names: bool = False  # a call may only name an offered tool (medgym.tools.constrain)
 
     def __post_init__(self) -> None:
         checks = {
@@ -249,6 +251,7 @@ class RolloutEngine:
         self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else self.end_id
         self.env_factory = env_factory or _default_env
         self._reply_needs_tools: bool | None = None  # does the template render tools after the opening block?
+        self._names = ToolNames(tokenizer) if config.constrain_tool_names else None
         self.stats = RolloutStats()
 
     # --- public ---------------------------------------------------------------------------------
@@ -521,13 +524,13 @@ class RolloutEngine:
 
     def _sample(self, logits: torch.Tensor, slots: list[_Slot]) -> list[tuple[int, float]]:
         cfg = self.config
-        scores = logits
+        scores = logits if cfg.temperature == 0 else logits / cfg.temperature
+        logp = torch.log_softmax(scores, dim=-1)
+        if self._names is not None:
+            scores = self._constrain(scores, slots)
         if cfg.temperature == 0:
-            logp = torch.log_softmax(scores, dim=-1)
             chosen = scores.argmax(dim=-1)
         else:
-            scores = scores / cfg.temperature
-            logp = torch.log_softmax(scores, dim=-1)
             filtered = scores
             if cfg.top_k:
                 filtered = _top_k(filtered, cfg.top_k)
@@ -537,6 +540,19 @@ class RolloutEngine:
             chosen = torch.stack([torch.multinomial(probs[i], 1, generator=s.generator)[0] for i, s in enumerate(slots)])
         picked = logp.gather(1, chosen.unsqueeze(1)).squeeze(1)
         return list(zip(chosen.tolist(), picked.tolist()))
+
+    def _constrain(self, scores: torch.Tensor, slots: list[_Slot]) -> torch.Tensor:
+        """`scores` with every token that would name a tool the episode does not offer set to -inf."""
+        out = scores
+        for i, s in enumerate(slots):
+            allowed = self._names.allowed(s.ids[s.turn_start :], tool_names(s.tools))
+            if allowed is not None:
+                if out is scores:
+                    out = scores.clone()
+                keep = torch.full_like(out[i], float("-inf"))
+                keep[allowed] = 0.0
+                out[i] += keep
+        return out
 
 
 class _RowCache(DynamicCache):

@@ -41,6 +41,25 @@ def test_hf_policy_sampling_is_seeded(tiny_model, test_task):
     assert acts[0] == acts[1]
 
 
+def test_hf_policy_constrained_names_only_offered_tools(tiny_model, test_task):
+    """Offered a single tool, the constrained policy names only it, sampling hot, across seeds; the same
+    policy unconstrained names others (the tiny model rarely asks the patient in these domains)."""
+    import re
+
+    model, tok = tiny_model
+    env = EncounterEnv(tasks=[test_task], split=None, max_turns=2, patient_matcher="lexical")
+    obs, info = env.reset(seed=0)
+    one = [s for s in info["tools"] if s["function"]["name"] == "ask_patient"]
+    named: dict[bool, list[str]] = {True: [], False: []}
+    for constrain in (True, False):
+        for seed in range(4):
+            p = HFPolicy(model, tok, temperature=1.5, max_new_tokens=48, seed=seed, constrain_tool_names=constrain)
+            p.reset(obs, {**info, "tools": one})
+            named[constrain] += re.findall(r'<tool_call>\s*\{"name": "([^"]*)"', p.act(obs, info))
+    assert named[True] and set(named[True]) == {"ask_patient"}
+    assert set(named[False]) - {"ask_patient"}
+
+
 def test_load_model_errors_name_the_fix(tmp_path, tiny_model_dir):
     with pytest.raises(FileNotFoundError, match="pass a local Hugging Face model directory"):
         load_model(tmp_path / "nope")

@@ -179,6 +179,62 @@ def test_to_trl_matches_the_grpo_rollout_contract(sampled):
     assert out["reward"] == [e.reward for e in sampled]
 
 
+def test_tool_names_allow_exactly_the_offered_names(tiny_model):
+    """With the real tokenizer: each offered name's own tokenization passes the constraint token by
+    token, a name that is not offered is blocked at some token, and every allowed token keeps the call
+    on the way to an offered name."""
+    from medgym.tools.calls import format_call
+    from medgym.tools.constrain import ToolNames
+
+    _, tok = tiny_model
+    names = ToolNames(tok)
+    offered = ["check_interaction", "lookup_drug", "submit_answer"]
+
+    def blocked(name: str) -> bool:
+        ids = tok(format_call(name, {"drug": "warfarin"}), add_special_tokens=False)["input_ids"]
+        steps = [names.allowed(ids[:i], offered) for i in range(len(ids))]
+        assert steps[0] is None and steps[-1] is None  # before the call opens, and after the name: free
+        return any(a is not None and ids[i] not in a for i, a in enumerate(steps))
+
+    assert not any(blocked(n) for n in offered)
+    assert blocked("order_lab") and blocked("check_interactions") and blocked("lookup")
+    opened = tok('Checking. <tool_call>{"name": "', add_special_tokens=False)["input_ids"]
+    allowed = names.allowed(opened, offered)
+    assert allowed and len(allowed) < len(tok) // 10
+    for i in allowed:
+        text = tok.decode([i])
+        assert any((o + '"').startswith(text) or text.startswith(o + '"') for o in offered)
+    assert names.allowed(tok('plain text', add_special_tokens=False)["input_ids"], offered) is None
+
+
+def test_constrained_rollouts_name_only_offered_tools_and_keep_the_model_logprobs(tiny_model, held_out):
+    """Every token the engine sampled inside a call's name was one the constraint allowed, no call
+    names an unknown tool, and the recorded logprobs are still the model's own (unconstrained)."""
+    from medgym.tools.constrain import ToolNames, tool_names
+
+    model, tok = tiny_model
+    engine = RolloutEngine(model, tok, RolloutConfig(batch_size=4, temperature=1.5, constrain_tool_names=True,
+                                                     **FAST))
+    episodes = engine.run(held_out, seed=3)
+    names, checked = ToolNames(tok), 0
+    for e in episodes:
+        offered = tool_names(e.tools)
+        for t in e.turns:
+            for i in range(t.start, t.end):
+                allowed = names.allowed(e.token_ids[t.start:i], offered)
+                if allowed is not None:
+                    assert e.token_ids[i] in allowed
+                    checked += 1
+        assert not any("Unknown tool" in m["content"] for m in e.messages if m["role"] == "tool")
+    assert checked >= 10
+    e = max(episodes, key=lambda e: e.model_tokens)
+    with torch.no_grad():
+        logp = torch.log_softmax(model(input_ids=torch.tensor([e.token_ids])).logits[0].float() / 1.5, dim=-1)
+    for i, (m, lp) in enumerate(zip(e.assistant_mask, e.logprobs)):
+        if m:
+            assert abs(logp[i - 1, e.token_ids[i]].item() - lp) < 1e-3
+
+
 def test_engine_rejects_a_tokenizer_without_chat_template(tiny_model):
     model, tok = tiny_model
     from transformers import AutoTokenizer

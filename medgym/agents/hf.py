@@ -6,7 +6,8 @@
 
 The chat so far (`info["messages"]`) and the offered tools (`info["tools"]`) are
 rendered with the model's own chat template; the model's reply, up to its
-end-of-turn token, is the action. Device and dtype are chosen automatically:
+end-of-turn token, is the action. `constrain_tool_names=True` lets a tool call
+name only the offered tools (medgym.tools.constrain). Device and dtype are chosen automatically:
 CUDA with bfloat16 when available, else Apple MPS, else CPU in float32.
 """
 
@@ -17,6 +18,7 @@ from typing import Any
 
 from medgym.agents.base import Action
 from medgym.encounter import stable_seed
+from medgym.tools.constrain import ToolNames, tool_names
 
 
 def pick_device(device: str | None = None) -> str:
@@ -104,6 +106,7 @@ class HFPolicy:
         max_new_tokens: int = 256,
         seed: int = 0,
         end_of_turn: str | None = None,
+        constrain_tool_names: bool = False,
     ) -> None:
         if model is None or isinstance(model, (str, Path)):
             self.model, self.tokenizer = load_model(model, adapter, device, dtype)
@@ -116,6 +119,7 @@ class HFPolicy:
         self.temperature, self.top_p, self.top_k = temperature, top_p, top_k
         self.max_new_tokens, self.seed = max_new_tokens, seed
         self.end_of_turn = end_of_turn or self.tokenizer.eos_token
+        self.names = ToolNames(self.tokenizer) if constrain_tool_names else None
         self.tools: list[dict[str, Any]] = []
         self._episode = ""
 
@@ -138,6 +142,7 @@ class HFPolicy:
                 ids, attention_mask=torch.ones_like(ids), max_new_tokens=self.max_new_tokens, do_sample=sample,
                 temperature=self.temperature if sample else None, top_p=self.top_p if sample else None,
                 top_k=self.top_k if sample else None, eos_token_id=end_id, pad_token_id=self.tokenizer.pad_token_id,
+                prefix_allowed_tokens_fn=self.names.prefix_fn(ids.shape[1], tool_names(self.tools)) if self.names else None,
             )
         new = out[0, ids.shape[1]:].tolist()
         if new and new[-1] == end_id:

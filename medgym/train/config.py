@@ -38,6 +38,7 @@ class RolloutSettings(_Section):
     top_k: int = Field(default=0, ge=0)
     batch_size: int = Field(default=16, ge=1)
     patient_matcher: Literal["hybrid", "lexical"] = "lexical"
+    constrain_tool_names: bool = False  # tool calls may only name the offered tools (medgym.tools.constrain)
 
 
 class TeacherSettings(_Section):

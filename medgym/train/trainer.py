@@ -155,6 +155,7 @@ class MedGymGRPOTrainer(GRPOTrainer):
             top_k=config.rollout.top_k,
             reward=config.reward,
             patient_matcher=config.rollout.patient_matcher,
+            constrain_tool_names=config.rollout.constrain_tool_names,
         )
         self._tasks = {t.id: t for t in tasks}
         self._episodes: list[EpisodeRollout] = []
