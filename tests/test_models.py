@@ -360,6 +360,9 @@ def test_cli_model_eval_reports_the_model_against_the_majority_baseline(tiny_mod
     assert "Held-out tasks (medical_qa)" in out and "repeat_rate" in out and "valid_call_rate" in out
     rows = {line.split()[0]: line.split() for line in out.splitlines() if line.split()[:1] in (["model"], ["majority"])}
     assert set(rows) == {"model", "majority"} and rows["model"][1] == rows["majority"][1] == "2"
+    assert main(["model", "eval", "--out", str(tiny_model_dir), "--domains", "medical_qa", "--limit", "2",
+                 "--max-turns", "3", "--patient-matcher", "lexical", "--quiet", "--constrain-tool-names"]) == 0
+    assert "tool names constrained to the offered tools" in capsys.readouterr().out
 
 
 def test_repeated_turns_counts_assistant_turns_identical_to_the_one_before(env):
