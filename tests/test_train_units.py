@@ -27,6 +27,14 @@ def test_config_rejects_unknown_keys_and_bad_values_by_name(tmp_path):
     assert load_config(good, {"teacher.beta": 0.0, "seed": 3}).teacher.beta == 0.0
 
 
+@pytest.mark.parametrize("name", ["grpo", "ttopd", "grpo_drug_interaction"])
+def test_shipped_training_configs_validate(name):
+    from pathlib import Path
+
+    config = load_config(Path(__file__).parents[1] / "experiments" / "train" / f"{name}.yaml")
+    assert config.name == name and config.model == "default"
+
+
 def test_turn_index_truncates_each_turn_and_skips_env_tokens():
     # prompt of 5 tokens; turn 0 = [5, 9), env [9, 12), turn 1 = [12, 20)
     idx = turn_index([(5, 9), (12, 20)], completion_start=5, length=16, truncate_tokens=3)
