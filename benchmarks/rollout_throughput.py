@@ -13,6 +13,7 @@ cost nothing.
     python benchmarks/rollout_throughput.py                      # the default model (build it first)
     python benchmarks/rollout_throughput.py --episodes 32 --batch-size 16
     python benchmarks/rollout_throughput.py --episodes 16 --group 4  # 4 tasks x 4 episodes, as in GRPO
+    python benchmarks/rollout_throughput.py --constrain-tool-names   # + the batched run with tool names constrained
     python benchmarks/rollout_throughput.py --from-config --hidden-size 1024 --layers 12   # a larger model
                                                                  # built from config (random weights, bf16 on GPU)
 
@@ -35,9 +36,10 @@ from medgym.models.evaluate import held_out_tasks
 from medgym.rollout import RolloutConfig, RolloutEngine
 
 
-def measure(model, tok, tasks, batch_size: int, args) -> dict:
+def measure(model, tok, tasks, batch_size: int, args, constrain: bool = False) -> dict:
     config = RolloutConfig(batch_size=batch_size, temperature=0.0, max_turns=args.max_turns,
-                           max_turn_tokens=args.max_turn_tokens, patient_matcher="lexical")
+                           max_turn_tokens=args.max_turn_tokens, patient_matcher="lexical",
+                           constrain_tool_names=constrain)
     engine = RolloutEngine(model, tok, config)
     if torch.cuda.is_available():
         torch.cuda.synchronize()
@@ -83,6 +85,8 @@ def main() -> None:
     parser.add_argument("--group", type=int, default=1,
                         help="play each task this many times, as a GRPO group does (default 1: distinct tasks)")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
+    parser.add_argument("--constrain-tool-names", action="store_true",
+                        help="also time the batched run with tool names constrained (its episodes differ)")
     parser.add_argument("--from-config", action="store_true", help="a larger random-weight Llama (see docstring)")
     parser.add_argument("--hidden-size", type=int, default=1024)
     parser.add_argument("--layers", type=int, default=12)
@@ -123,6 +127,11 @@ def main() -> None:
         "tasks": len({t.id for t in tasks}),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }
+    if args.constrain_tool_names:  # generated tokens per second, since the constrained episodes are other episodes
+        constrained = measure(model, tok, tasks, args.batch_size, args, constrain=True)
+        constrained.pop("ids")
+        report["constrained"] = constrained
+        report["constrained_vs_batched_tokens_per_s"] = round(constrained["tokens_per_s"] / batched["tokens_per_s"], 3)
     print(json.dumps(report, indent=2))
 
 
