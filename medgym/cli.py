@@ -238,7 +238,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
         results = evaluate(args.policy, args.suite or ["smoke"], limit=args.limit, seed=args.seed,
                            workers=args.workers, ray=args.ray, out=out, overwrite=args.overwrite, qa_mode=args.qa_mode,
                            max_turns=args.max_turns, reward=args.reward, patient_matcher=args.patient_matcher,
-                           retries=args.retries, endpoint_timeout=args.timeout, progress=progress)
+                           retries=args.retries, endpoint_timeout=args.timeout,
+                           constrain_tool_names=args.constrain_tool_names, progress=progress)
     except (RuntimeError, KeyboardInterrupt) as exc:
         print(f"medgym eval: {exc or 'interrupted'}\nfinished episodes are kept in {out}; run the same command with "
               f"--out {out} to resume", file=sys.stderr)
@@ -361,6 +362,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--patient-matcher", choices=["hybrid", "lexical"], default="hybrid")
     p.add_argument("--retries", type=int, default=2, help="retries of an endpoint that times out")
     p.add_argument("--timeout", type=float, default=120.0, help="seconds an openai: endpoint may take per turn")
+    p.add_argument("--constrain-tool-names", action="store_true",
+                   help="local models decode tool names only among the offered tools (results: NAME+constrained)")
     p.add_argument("--quiet", action="store_true", help="no line per episode on stderr")
     p.add_argument("--list", action="store_true", help="list the suites and policy specs")
     p.set_defaults(func=cmd_eval)

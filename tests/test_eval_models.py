@@ -39,6 +39,19 @@ def test_default_model_run_and_folder_specs_name_the_same_model(tiny_model_dir, 
     assert all(e["token_counter"] != "all-MiniLM-L6-v2 WordPiece" for e in results.episodes)  # the model's tokenizer
 
 
+def test_constrained_tool_names_are_a_separate_named_policy(tiny_model_dir):
+    from dataclasses import replace
+
+    spec = resolve_policy(str(tiny_model_dir))
+    constrained = replace(spec, constrain_tool_names=True)
+    assert constrained.build().names is not None and spec.build().names is None
+    assert constrained.identity() != spec.identity()  # a resumed folder never mixes the two
+    results = evaluate([str(tiny_model_dir)], ["drug_interaction"], limit=2, seed=1, constrain_tool_names=True,
+                       **FAST)
+    name = Path(tiny_model_dir).name + "+constrained"
+    assert [p["name"] for p in results.policies] == [name] and results.cell(name, "drug_interaction")["n"] == 2
+
+
 def test_a_lora_adapter_folder_plays_on_its_base_model(tiny_model_dir, tmp_path):
     from peft import LoraConfig, get_peft_model
     from transformers import AutoModelForCausalLM

@@ -31,6 +31,7 @@ def evaluate(
     retries: int = 2,
     retry_wait_s: float = 1.0,
     endpoint_timeout: float = 120.0,
+    constrain_tool_names: bool = False,
     progress: Callable[[dict[str, Any]], None] | None = None,
 ) -> Results:
     """Evaluate each policy on each suite and return the scores with 95% bootstrap intervals.
@@ -53,6 +54,8 @@ def evaluate(
         retries: retries of an episode whose endpoint timed out before it is recorded as failed.
         retry_wait_s: wait before the first retry (doubling after each).
         endpoint_timeout: seconds an `openai:` endpoint may take to answer one turn before it counts as timed out.
+        constrain_tool_names: local models decode tool names only among the offered tools
+            (medgym.tools.constrain); their results are named "<name>+constrained".
         progress: called with each finished episode's record.
     """
     if isinstance(policies, (str, PolicySpec)) or not isinstance(policies, Sequence):
@@ -75,6 +78,9 @@ def evaluate(
         raise ValueError(f"endpoint_timeout must be positive, got {endpoint_timeout}")
     specs = _unique_names([resolve_policy(p) for p in policies])
     specs = [replace(s, timeout=endpoint_timeout) if s.kind == "openai" else s for s in specs]
+    if constrain_tool_names:
+        specs = [replace(s, constrain_tool_names=True, name=f"{s.name}+constrained") if s.kind == "hf" else s
+                 for s in specs]
     resolved = resolve_all(list(suites), qa_mode)
     config = EvalConfig(seed=seed, max_turns=max_turns, reward=reward, patient_matcher=patient_matcher,
                         qa_max_turns=qa_max_turns, retries=retries, retry_wait_s=retry_wait_s)

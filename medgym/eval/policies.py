@@ -42,6 +42,7 @@ class PolicySpec:
     base_url: str | None = None
     model: str | None = None
     timeout: float = 120.0  # seconds an endpoint may take to answer one turn
+    constrain_tool_names: bool = False  # a local model decodes tool names only among the offered tools
     obj: Any = field(default=None, compare=False, hash=False)
 
     def identity(self) -> str:
@@ -55,7 +56,8 @@ class PolicySpec:
                 if f.is_file():
                     st = f.stat()
                     stamps.append(f"{f.name}:{st.st_size}:{st.st_mtime_ns}")
-        return f"{self.spec}|{self.path}|{self.adapter}|" + ",".join(stamps)
+        constrained = "|constrained" if self.constrain_tool_names else ""
+        return f"{self.spec}|{self.path}|{self.adapter}{constrained}|" + ",".join(stamps)
 
     def unsupported(self, suite: Suite) -> str | None:
         """Why this policy cannot play `suite`, or None when it can."""
@@ -162,7 +164,7 @@ def model_folder(folder: Path) -> Path:
 def _hf_policy(spec: PolicySpec) -> Any:
     from medgym.agents.hf import HFPolicy
 
-    return HFPolicy(spec.path, adapter=spec.adapter) if spec.adapter else HFPolicy(spec.path)
+    return HFPolicy(spec.path, adapter=spec.adapter, constrain_tool_names=spec.constrain_tool_names)
 
 
 def _openai_policy(spec: PolicySpec) -> Any:
