@@ -84,6 +84,21 @@ def test_ttopd_adds_a_per_turn_kl_and_moves_the_ema_teacher(tmp_path, tiny_model
     assert any(not torch.equal(teacher[k], student[k]) for k in moved), "the teacher should lag the student"
 
 
+def test_ttopd_with_lora_keeps_an_ema_teacher_adapter(tmp_path, tiny_model_dir):
+    """With LoRA the teacher is a second adapter on the same base model (TRL's PEFTAdapterEMACallback):
+    it is saved beside the student's, has moved from its zero-initialised B matrices and lags the student."""
+    run = train(config(tmp_path, tiny_model_dir, "lora", method="ttopd", **{
+        "teacher.beta": 1.0, "teacher.ema_rate": 0.5, "lora": {"r": 4, "alpha": 8, "target_modules": ["q_proj", "v_proj"]}}))
+    assert all(math.isfinite(r["kl_teacher_per_turn"]) for r in run.metrics)
+    student = load_file(str(run.run_dir / "final" / "adapter_model.safetensors"))
+    teacher = load_file(str(run.run_dir / "final" / "teacher" / "adapter_model.safetensors"))
+    assert set(teacher) == set(student)
+    b = [k for k in student if "lora_B" in k]
+    assert b and all(teacher[k].abs().sum() > 0 for k in b)
+    assert any(not torch.equal(teacher[k], student[k]) for k in b)
+    assert not (run.run_dir / "final" / "model.safetensors").exists()  # the base weights were not trained
+
+
 def test_resume_continues_exactly(tmp_path, tiny_model_dir):
     straight = train(config(tmp_path / "a", tiny_model_dir, "r", steps=4, method="ttopd", **{"teacher.beta": 0.5}))
     cfg = config(tmp_path / "b", tiny_model_dir, "r", steps=2, method="ttopd", checkpoint_every=2,
