@@ -368,10 +368,11 @@ def test_cli_model_eval_reports_the_model_against_the_majority_baseline(tiny_mod
 def test_repeated_turns_counts_assistant_turns_identical_to_the_one_before(env):
     """The loop measure of `medgym model eval`: a turn counts when its text and calls equal the previous
     assistant turn's, whatever the environment replied in between."""
-    from medgym.models.evaluate import repeated_turns
+    from medgym.models.evaluate import compared_turns, repeated_turns
 
     env.reset(seed=0)
     for text in ["<tool_call>" + json.dumps({"name": "read_vitals", "arguments": {}}) + "</tool_call>"] * 3 + [
             "<tool_call>" + json.dumps({"name": "nonexistent_tool", "arguments": {}}) + "</tool_call>"] * 2 + ["Hello"]:
         env.step(text)
     assert repeated_turns(env.unwrapped.messages) == 3
+    assert compared_turns(env.unwrapped.messages) == 5  # six turns, each after the first compared

@@ -39,7 +39,7 @@ class PolicyReport:
 
 def summarize(policy: str, episodes: Sequence[dict[str, Any]]) -> PolicyReport:
     """Average episode records with keys domain, success, reward, tool_calls, valid_calls, turns, truncated,
-    repeats (assistant turns identical to the one before)."""
+    repeats (assistant turns identical to the one before) and compared (assistant turns with one before)."""
     def block(rows: Sequence[dict[str, Any]]) -> dict[str, float]:
         n = max(1, len(rows))
         calls = sum(r["tool_calls"] for r in rows)
@@ -51,7 +51,7 @@ def summarize(policy: str, episodes: Sequence[dict[str, Any]]) -> PolicyReport:
             "valid_call_rate": sum(r["valid_calls"] for r in rows) / calls if calls else 0.0,
             "turns_per_episode": sum(r["turns"] for r in rows) / n,
             "truncated_rate": sum(r["truncated"] for r in rows) / n,
-            "repeat_rate": sum(r["repeats"] for r in rows) / max(1, sum(r["turns"] - 1 for r in rows if r["turns"])),
+            "repeat_rate": sum(r["repeats"] for r in rows) / max(1, sum(r["compared"] for r in rows)),
         }
 
     groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -69,10 +69,16 @@ def repeated_turns(messages: Sequence[dict[str, Any]]) -> int:
     return sum(a == b for a, b in zip(turns, turns[1:]))
 
 
+def compared_turns(messages: Sequence[dict[str, Any]]) -> int:
+    """How many assistant turns have an assistant turn before them (the denominator of the repeat rate;
+    a turn cut at the context limit never reached the environment and is in neither count)."""
+    return max(0, sum(m["role"] == "assistant" for m in messages) - 1)
+
+
 def rollout_records(episodes: Sequence[EpisodeRollout]) -> list[dict[str, Any]]:
     return [{"domain": e.domain, "success": e.success, "reward": e.reward, "tool_calls": e.tool_calls,
              "valid_calls": e.valid_calls, "turns": len(e.turns), "truncated": e.truncated,
-             "repeats": repeated_turns(e.messages)} for e in episodes]
+             "repeats": repeated_turns(e.messages), "compared": compared_turns(e.messages)} for e in episodes]
 
 
 def majority_records(tasks: Sequence[Task], train_tasks: Sequence[Task], reward: Any = "terminal") -> list[dict[str, Any]]:
@@ -90,7 +96,7 @@ def majority_records(tasks: Sequence[Task], train_tasks: Sequence[Task], reward:
         rows.append({"domain": task.domain, "success": info["success"], "reward": total,
                      "tool_calls": ep["tool_calls"] + ep["invalid_calls"], "valid_calls": ep["tool_calls"],
                      "turns": steps, "truncated": bool(env.episode.truncated),
-                     "repeats": repeated_turns(info["messages"])})
+                     "repeats": repeated_turns(info["messages"]), "compared": compared_turns(info["messages"])})
     return rows
 
 
