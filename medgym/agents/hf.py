@@ -137,12 +137,13 @@ class HFPolicy:
         sample = self.temperature > 0
         torch.manual_seed(stable_seed("hf-policy", self.seed, self._episode, len(messages)) % 2**63)
         end_id = self.tokenizer.convert_tokens_to_ids(self.end_of_turn)
+        allowed = self.names.prefix_fn(ids.shape[1], tool_names(self.tools)) if self.names else None
         with torch.inference_mode():
             out = self.model.generate(
                 ids, attention_mask=torch.ones_like(ids), max_new_tokens=self.max_new_tokens, do_sample=sample,
                 temperature=self.temperature if sample else None, top_p=self.top_p if sample else None,
                 top_k=self.top_k if sample else None, eos_token_id=end_id, pad_token_id=self.tokenizer.pad_token_id,
-                prefix_allowed_tokens_fn=self.names.prefix_fn(ids.shape[1], tool_names(self.tools)) if self.names else None,
+                prefix_allowed_tokens_fn=allowed,
             )
         new = out[0, ids.shape[1]:].tolist()
         if new and new[-1] == end_id:
