@@ -219,6 +219,7 @@ class _Slot:
         self.turns: list[TurnRecord] = []
         self.messages: list[dict[str, Any]] = []
         self.tools: list[dict[str, Any]] = []
+        self.tool_names: list[str] = []  # the offered tools' names, for the tool-name constraint
         self.prompt_length = 0
         self.done = False
         self.result: dict[str, Any] = {}
@@ -457,6 +458,7 @@ class RolloutEngine:
         slot = _Slot(index, task, env, env_seed, generator)
         _, info = env.reset(seed=env_seed)
         slot.messages, slot.tools = info["messages"], info["tools"]
+        slot.tool_names = tool_names(slot.tools)
         text = self._render(slot.messages, slot.tools, generation_prompt=True)
         slot.ids = self.tokenizer(text, add_special_tokens=False)["input_ids"]
         slot.mask = [0] * len(slot.ids)
@@ -545,7 +547,7 @@ class RolloutEngine:
         """`scores` with every token that would name a tool the episode does not offer set to -inf."""
         out = scores
         for i, s in enumerate(slots):
-            allowed = self._names.allowed(s.ids[s.turn_start :], tool_names(s.tools))
+            allowed = self._names.allowed(s.ids[s.turn_start :], s.tool_names)
             if allowed is not None:
                 if out is scores:
                     out = scores.clone()

@@ -132,9 +132,10 @@ def warm_start(
             dataset_num_proc=None,
         )
         callbacks = [_weight_average_callback(model, settings.weight_average)] if settings.weight_average else None
-        trainer = _trainer_class()(model=model, args=args, train_dataset=sft_dataset(trajectories, detours=assistant_only,
-                                                                           system=assistant_only or settings.pretrain_system_prompt),
-                                   processing_class=tokenizer, callbacks=callbacks)
+        dataset = sft_dataset(trajectories, detours=assistant_only,
+                              system=assistant_only or settings.pretrain_system_prompt)
+        trainer = _trainer_class()(model=model, args=args, train_dataset=dataset, processing_class=tokenizer,
+                                   callbacks=callbacks)
         start = time.perf_counter()
         result = trainer.train()
         seconds = time.perf_counter() - start

@@ -76,11 +76,12 @@ class ToolNames:
     def _open_call(self, turn_ids: Sequence[int]) -> str:
         """The call's text after the last unclosed `<tool_call>` (leading whitespace dropped), or ''."""
         if self._single_token_tags:
-            ids = list(turn_ids)
-            start = max((i for i, t in enumerate(ids) if t == self.open_id), default=-1)
-            if start < 0 or self.close_id in ids[start:]:
+            start = len(turn_ids) - 1  # back from the end to the last tag: an open one, or none open
+            while start >= 0 and turn_ids[start] not in (self.open_id, self.close_id):
+                start -= 1
+            if start < 0 or turn_ids[start] == self.close_id:
                 return ""
-            text = self.tokenizer.decode(ids[start + 1 :], skip_special_tokens=False,
+            text = self.tokenizer.decode(list(turn_ids[start + 1 :]), skip_special_tokens=False,
                                          clean_up_tokenization_spaces=False)
         else:
             full = self.tokenizer.decode(list(turn_ids), skip_special_tokens=False, clean_up_tokenization_spaces=False)
