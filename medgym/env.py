@@ -33,6 +33,9 @@ from medgym.tools.calls import parse_action
 ENV_ID = "medgym/Encounter-v0"
 MAX_TEXT = 1_000_000
 PATIENT = "patient"
+# Said with the result of a call that repeats an earlier one exactly (same tool, same arguments): loops are
+# the commonest failure of small agents, and an identical result alone does not show them they are in one.
+REPEAT_NOTE = "This repeats an earlier call in this encounter."
 
 
 class AnyText(spaces.Text):
@@ -178,10 +181,17 @@ class EncounterEnv(gym.Env[str, Any]):
         except ToolError as exc:
             record = CallRecord(turn=turn, name=name, arguments=_jsonable(arguments), valid=False, error=str(exc))
             return record, _error_message(name, str(exc))
+        content = output.content
+        if self._repeats_earlier_call(name, arguments):
+            content = {"note": REPEAT_NOTE, **content} if isinstance(content, dict) else f"({REPEAT_NOTE}) {content}"
         record = CallRecord(turn=turn, name=name, arguments=arguments, action_keys=output.action_keys,
                             cost=call_cost(name, arguments))
-        content = output.content if isinstance(output.content, str) else json.dumps(output.content, ensure_ascii=False)
+        content = content if isinstance(content, str) else json.dumps(content, ensure_ascii=False)
         return record, {"role": "tool", "name": name, "content": content}
+
+    def _repeats_earlier_call(self, name: str, arguments: Any) -> bool:
+        """Whether a valid call with this tool and these arguments was made earlier in the episode."""
+        return any(c.valid and c.name == name and c.arguments == arguments for c in self.episode.calls)
 
     def _info(self, new: list[dict[str, Any]], calls: list[CallRecord], opening: bool = False) -> dict[str, Any]:
         ep = self.episode

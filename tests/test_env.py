@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import medgym  # noqa: F401  (registers the env)
-from medgym.env import EncounterEnv
+from medgym.env import REPEAT_NOTE, EncounterEnv
 
 TASK = "cardiology-acute_pericarditis-003"
 
@@ -47,6 +47,19 @@ def test_tool_calls_in_text_and_in_dict_form(env):
     obs, *_ , info = env.step(msg)
     assert [m["name"] for m in info["new_messages"]] == ["examine", "read_vitals"]
     assert info["messages"][-3]["tool_calls"][0]["function"]["name"] == "examine"
+
+
+def test_a_repeated_call_gets_its_result_with_a_note(env):
+    env.reset(seed=0, options={"task_id": TASK})
+    lab = '<tool_call>{"name": "order_lab", "arguments": {"test": "crp"}}</tool_call>'
+    first = json.loads(env.step(lab)[4]["new_messages"][0]["content"])
+    env.step('<tool_call>{"name": "order_lab", "arguments": {"test": "esr"}}</tool_call>')
+    again = json.loads(env.step(lab)[4]["new_messages"][0]["content"])
+    assert again == {"note": REPEAT_NOTE, **first} and list(again)[0] == "note"
+    other = json.loads(env.step('<tool_call>{"name": "order_lab", "arguments": {"test": "wbc"}}</tool_call>')[4]
+                       ["new_messages"][0]["content"])
+    assert "note" not in other
+    assert env.episode.tool_calls == 4 and env.episode.invalid_calls == 0  # a repeat is still a valid call
 
 
 def test_plain_text_goes_to_the_patient(env):

@@ -25,7 +25,8 @@ from medgym.paths import models_dir
 from medgym.tasks.schema import Task
 
 BUILD_FILE = "medgym_build.json"
-BUILD_FORMAT = 1  # bump when the build procedure changes in a way that changes the result
+BUILD_FORMAT = 2  # bump when the build procedure (or the environment that plays the demonstrations) changes the result
+# 2: a repeated call's result carries a note (medgym.env.REPEAT_NOTE), which the repeat detours now show
 
 
 def default_model_dir() -> Path:
@@ -109,7 +110,7 @@ def build_default_model(
     from transformers import AutoModelForCausalLM
     from transformers.utils.chat_template_utils import render_jinja_template
 
-    from medgym.models.sft import warm_start
+    from medgym.models.sft import copy_warmup, warm_start
     from medgym.models.tokenizer import chat_template, train_tokenizer
     from medgym.models.trajectories import oracle_trajectories
 
@@ -137,7 +138,10 @@ def build_default_model(
     model.generation_config.eos_token_id = tokenizer.eos_token_id
     model.generation_config.pad_token_id = tokenizer.pad_token_id
     model.generation_config.bos_token_id = None
-    pretrain = None
+    copying = pretrain = None
+    if config.sft.copy_steps:
+        copying = copy_warmup(model, tokenizer, config.sft, seed=config.seed, progress=progress)
+        timings["copy_s"] = copying["train_seconds"]
     if config.sft.pretrain_epochs:
         pretrain = warm_start(model, tokenizer, kept, config.sft.model_copy(update={"epochs": config.sft.pretrain_epochs}),
                               max_length=config.data.max_tokens, seed=config.seed, progress=progress, assistant_only=False,
@@ -163,6 +167,7 @@ def build_default_model(
             "tokens_max": max(lengths, default=0),
             "task_ids": [t.task_id for t in kept],
         },
+        "copy": copying,
         "pretrain": pretrain,
         "sft": sft,
         "timings": timings,
