@@ -120,7 +120,7 @@ def test_build_saves_a_loadable_llama_with_report(tiny_model_dir, tiny_model_con
 
 @pytest.mark.parametrize("system_prompt", [True, False])
 def test_pretraining_phase_trains_every_token_in_packed_blocks(tmp_path, system_prompt):
-    """The first phase packs the whole rendered trajectories (not only the assistant's tokens) into
+    """After a copying warm-up, the first phase packs the whole rendered trajectories (not only the assistant's tokens) into
     blocks: one optimizer step per block at batch size 1; the second phase takes one step per trajectory.
     With `sft.pretrain_system_prompt: false` the blocks hold the conversations without the system prompt
     and the tool list (fewer blocks)."""
@@ -133,7 +133,7 @@ def test_pretraining_phase_trains_every_token_in_packed_blocks(tmp_path, system_
         "model.num_key_value_heads": 1, "model.intermediate_size": 64, "tokenizer.vocab_size": 1024,
         "data.domains": ["medical_qa"], "data.trajectories": 3,
         "sft.pretrain_epochs": 1, "sft.pretrain_block_size": 64, "sft.epochs": 1, "sft.batch_size": 1,
-        "sft.pretrain_system_prompt": system_prompt,
+        "sft.pretrain_system_prompt": system_prompt, "sft.copy_steps": 3, "sft.copy_batch_size": 2,
     })
     out = build_default_model(cfg, out_dir=tmp_path / "m", progress=False)
     info = build_info(out)
@@ -146,6 +146,36 @@ def test_pretraining_phase_trains_every_token_in_packed_blocks(tmp_path, system_
     assert info["pretrain"]["steps"] == math.ceil(tokens / 64) > 3 * 4
     assert info["sft"]["steps"] == 3
     assert info["timings"]["pretrain_s"] > 0
+    assert info["copy"]["steps"] == 3 and info["timings"]["copy_s"] > 0  # the copying warm-up ran first
+
+
+def test_copy_warmup_teaches_copying_from_context(tiny_model_dir):
+    """The copying warm-up: after it, a fresh model predicts the second half of random token sequences
+    it has never seen (each repeated once) from the first half; before it, at chance."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from medgym.models.config import SFTSettings
+    from medgym.models.sft import copy_warmup
+
+    tok = AutoTokenizer.from_pretrained(tiny_model_dir)
+    cfg = BuildConfig.load(**{"model.hidden_size": 64, "model.num_hidden_layers": 2, "model.num_attention_heads": 2,
+                              "model.num_key_value_heads": 1, "model.intermediate_size": 128})
+    torch.manual_seed(0)
+    model = AutoModelForCausalLM.from_config(cfg.transformers_config(tok))
+    half = torch.randint(3, 1000, (32, 12), generator=torch.Generator().manual_seed(123))
+    ids = torch.cat([half, half], dim=1)
+
+    def copy_accuracy() -> float:
+        with torch.no_grad():
+            predicted = model(input_ids=ids).logits[:, 12:-1].argmax(-1)
+        return (predicted == ids[:, 13:]).float().mean().item()
+
+    assert copy_accuracy() < 0.05
+    settings = SFTSettings(copy_steps=300, copy_length=12, copy_batch_size=16, copy_learning_rate=3e-3)
+    metrics = copy_warmup(model, tok, settings, seed=0, progress=False)
+    assert metrics["steps"] == 300
+    assert copy_accuracy() > 0.9
 
 
 @pytest.mark.parametrize("assistant_only", [True, False])

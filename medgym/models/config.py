@@ -56,8 +56,14 @@ class DataConfig(_Section):
 
 
 class SFTSettings(_Section):
-    """Warm start with TRL `SFTTrainer`: `pretrain_epochs` with loss on every token, then `epochs` on the assistant's tokens only."""
+    """Warm start with TRL `SFTTrainer`: `pretrain_epochs` with loss on every token, then `epochs` on the assistant's tokens only.
+    Before both, `copy_steps` of a synthetic copying task (`medgym.models.sft.copy_warmup`)."""
 
+    copy_steps: int = Field(0, ge=0, description="optimizer steps of the copying warm-up (0: off): random token "
+                            "sequences, each repeated once, loss on the repeat")
+    copy_length: int = Field(32, ge=2, description="tokens per random sequence in the copying warm-up")
+    copy_batch_size: int = Field(16, ge=1)
+    copy_learning_rate: float = Field(3e-3, gt=0)
     pretrain_epochs: float = Field(2, ge=0, description="epochs of loss on every token before the assistant-only epochs")
     pretrain_block_size: int = Field(256, ge=16, description="tokens per packed block in the pretraining epochs")
     pretrain_system_prompt: bool = Field(True, description="pretrain on the system prompt and tool list too (False: "
