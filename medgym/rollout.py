@@ -28,8 +28,9 @@ tokens it sampled.
 Logprobs are `log_softmax(logits / temperature)` of the sampled token (before
 top-k / top-p filtering and the tool-name constraint), the quantity TRL
 recomputes for its importance ratios; 0.0 where the mask is 0. With
-`temperature=0` decoding is greedy and logprobs use temperature 1. On CPU a config and seed give the same rollouts
-(each episode has its own sampling generator and environment seed).
+`temperature=0` decoding is greedy and logprobs use temperature 1. On CPU a
+config and seed give the same rollouts (each episode has its own sampling
+generator and environment seed).
 """
 
 from __future__ import annotations

@@ -120,10 +120,10 @@ def test_build_saves_a_loadable_llama_with_report(tiny_model_dir, tiny_model_con
 
 @pytest.mark.parametrize("system_prompt", [True, False])
 def test_pretraining_phase_trains_every_token_in_packed_blocks(tmp_path, system_prompt):
-    """After a copying warm-up, the first phase packs the whole rendered trajectories (not only the assistant's tokens) into
-    blocks: one optimizer step per block at batch size 1; the second phase takes one step per trajectory.
-    With `sft.pretrain_system_prompt: false` the blocks hold the conversations without the system prompt
-    and the tool list (fewer blocks)."""
+    """After a copying warm-up, the first phase packs the whole rendered trajectories (not only the
+    assistant's tokens) into blocks: one optimizer step per block at batch size 1; the second phase
+    takes one step per trajectory. With `sft.pretrain_system_prompt: false` the blocks hold the
+    conversations without the system prompt and the tool list (fewer blocks)."""
     import math
 
     from transformers import AutoTokenizer

@@ -75,6 +75,29 @@ def _weight_average_callback(model: Any, decay: float) -> Any:
     return WeightAverage()
 
 
+def _run_args(out: str, seed: int, progress: bool) -> dict[str, Any]:
+    """The training arguments both phases share: no checkpoints or reporting, seeded, bf16 on GPU."""
+    import torch
+
+    cuda = torch.cuda.is_available()
+    return {"output_dir": out, "save_strategy": "no", "report_to": "none", "seed": seed, "data_seed": seed,
+            "use_cpu": not cuda, "bf16": cuda, "disable_tqdm": not progress}
+
+
+def _train(trainer: Any) -> dict[str, float]:
+    """Run `trainer` and return its metrics: wall time, mean loss, last logged loss, optimizer steps."""
+    start = time.perf_counter()
+    result = trainer.train()
+    seconds = time.perf_counter() - start
+    history = [h["loss"] for h in trainer.state.log_history if "loss" in h]
+    return {
+        "train_seconds": round(seconds, 1),
+        "train_loss": float(result.training_loss),
+        "final_logged_loss": float(history[-1]) if history else float("nan"),
+        "steps": int(trainer.state.global_step),
+    }
+
+
 def copy_warmup(model: Any, tokenizer: Any, settings: SFTSettings, seed: int = 0, progress: bool = True) -> dict[str, float]:
     """Train `model` in place on a synthetic copying task; return the training metrics.
 
@@ -105,19 +128,11 @@ def copy_warmup(model: Any, tokenizer: Any, settings: SFTSettings, seed: int = 0
     dataset = Dataset.from_dict({"input_ids": ids.tolist(), "labels": labels.tolist()})
     with tempfile.TemporaryDirectory(prefix="medgym-copy-") as out:
         args = TrainingArguments(
-            output_dir=out, max_steps=settings.copy_steps, per_device_train_batch_size=settings.copy_batch_size,
+            max_steps=settings.copy_steps, per_device_train_batch_size=settings.copy_batch_size,
             learning_rate=settings.copy_learning_rate, lr_scheduler_type="constant", max_grad_norm=0.0,
-            logging_steps=25,
-            save_strategy="no", report_to="none", seed=seed, data_seed=seed, use_cpu=not torch.cuda.is_available(),
-            bf16=torch.cuda.is_available(), disable_tqdm=not progress,
+            logging_steps=25, **_run_args(out, seed, progress),
         )
-        trainer = Trainer(model=model, args=args, train_dataset=dataset)
-        start = time.perf_counter()
-        result = trainer.train()
-        seconds = time.perf_counter() - start
-    history = [h["loss"] for h in trainer.state.log_history if "loss" in h]
-    return {"train_seconds": round(seconds, 1), "train_loss": float(result.training_loss),
-            "final_logged_loss": float(history[-1]) if history else float("nan"), "steps": int(trainer.state.global_step)}
+        return _train(Trainer(model=model, args=args, train_dataset=dataset))
 
 
 def warm_start(
@@ -144,15 +159,12 @@ def warm_start(
     token would carry loss, and so are the system prompt and the tool list unless
     `settings.pretrain_system_prompt`.
     """
-    import torch
     from trl import SFTConfig
 
     if not trajectories:
         raise ValueError("no trajectories to train on; check the data selection (domains, split, trajectories)")
-    cuda = torch.cuda.is_available()
     with tempfile.TemporaryDirectory(prefix="medgym-sft-") as out:
         args = SFTConfig(
-            output_dir=out,
             num_train_epochs=settings.epochs,
             per_device_train_batch_size=settings.batch_size,
             gradient_accumulation_steps=settings.gradient_accumulation_steps,
@@ -167,28 +179,12 @@ def warm_start(
             activation_checkpointing=False,  # TRL turns it on by default; this model is tiny
             train_sampling_strategy="group_by_length",
             logging_steps=10,
-            save_strategy="no",
-            report_to="none",
-            seed=seed,
-            data_seed=seed,
-            use_cpu=not cuda,
-            bf16=cuda,
-            disable_tqdm=not progress,
             dataset_num_proc=None,
+            **_run_args(out, seed, progress),
         )
         callbacks = [_weight_average_callback(model, settings.weight_average)] if settings.weight_average else None
         dataset = sft_dataset(trajectories, detours=assistant_only,
                               system=assistant_only or settings.pretrain_system_prompt)
         trainer = _trainer_class()(model=model, args=args, train_dataset=dataset, processing_class=tokenizer,
                                    callbacks=callbacks)
-        start = time.perf_counter()
-        result = trainer.train()
-        seconds = time.perf_counter() - start
-    history = [h["loss"] for h in trainer.state.log_history if "loss" in h]
-    return {
-        "train_seconds": round(seconds, 1),
-        "train_loss": float(result.training_loss),
-        "final_logged_loss": float(history[-1]) if history else float("nan"),
-        "steps": int(trainer.state.global_step),
-        "examples": len(trajectories),
-    }
+        return {**_train(trainer), "examples": len(trajectories)}
