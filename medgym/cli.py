@@ -192,6 +192,9 @@ def _model_eval(args: argparse.Namespace, out) -> int:
     constrained = ", tool names constrained to the offered tools" if args.constrain_tool_names else ""
     print(f"Held-out tasks ({', '.join(sorted({t.domain for t in tasks}))}), temperature {args.temperature}{constrained}:")
     print(table(rows, ["policy", *keys]))
+    vs = result["vs_majority"]
+    print(f"Success task by task: {vs['a_only']} solved by the model only, {vs['b_only']} by the majority baseline "
+          f"only, {vs['both']} by both; one-sided exact McNemar test (model above the baseline): p = {vs['p_value']:.3g}")
     print(f"(rollouts {result['rollout_seconds']} s, {result['tokens_per_second']} generated tokens/s)")
     return 0
 

@@ -17,7 +17,7 @@ from medgym.domains import load_domains
 from medgym.eval import Results, environment_suites, evaluate, resolve_policy
 from medgym.eval.policies import model_folder
 from medgym.eval.report import table
-from medgym.eval.stats import bootstrap_ci
+from medgym.eval.stats import bootstrap_ci, paired_comparison
 from medgym.eval.suites import SMOKE_PER_DOMAIN, resolve_suites
 
 DATA = Path(__file__).parent / "data" / "eval"
@@ -114,6 +114,19 @@ def test_bootstrap_interval_is_seeded_and_matches_the_normal_approximation():
     half = 1.96 * (0.25 / 100) ** 0.5  # Wald half-width for p = 0.5, n = 100
     assert lo == pytest.approx(0.5 - half, abs=0.03) and hi == pytest.approx(0.5 + half, abs=0.03)
     assert bootstrap_ci([0.3], seed=1) == (0.3, 0.3)
+
+
+def test_paired_comparison_counts_discordant_tasks_and_gives_the_exact_mcnemar_p():
+    """The p-values are binomial tail sums worked by hand: 6 tasks only a solved, 0 only b: (1/2)^6;
+    3 and 3: P(X >= 3) for X ~ Bin(6, 1/2) = (20 + 15 + 6 + 1) / 64."""
+    a = [True] * 6 + [False] * 4 + [True] * 2
+    b = [False] * 6 + [False] * 4 + [True] * 2
+    assert paired_comparison(a, b) == {"a_only": 6, "b_only": 0, "both": 2, "neither": 4, "p_value": 1 / 64}
+    a, b = [True] * 3 + [False] * 3, [False] * 3 + [True] * 3
+    assert paired_comparison(a, b)["p_value"] == pytest.approx(42 / 64)
+    assert paired_comparison([False, True], [False, True])["p_value"] == 1.0  # no discordant task: no evidence
+    with pytest.raises(ValueError, match="one outcome per task"):
+        paired_comparison([True], [True, False])
 
 
 @pytest.fixture(scope="module")

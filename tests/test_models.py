@@ -123,7 +123,8 @@ def test_pretraining_phase_trains_every_token_in_packed_blocks(tmp_path, system_
     """After a copying warm-up, the first phase packs the whole rendered trajectories (not only the
     assistant's tokens) into blocks: one optimizer step per block at batch size 1; the second phase
     takes one step per trajectory. With `sft.pretrain_system_prompt: false` the blocks hold the
-    conversations without the system prompt and the tool list (fewer blocks)."""
+    conversations without the system prompt and the tool list (fewer blocks). The
+    `data.pretrain_trajectories` more episodes are in the first phase only."""
     import math
 
     from transformers import AutoTokenizer
@@ -131,7 +132,7 @@ def test_pretraining_phase_trains_every_token_in_packed_blocks(tmp_path, system_
     cfg = BuildConfig.load(**{
         "model.hidden_size": 32, "model.num_hidden_layers": 1, "model.num_attention_heads": 2,
         "model.num_key_value_heads": 1, "model.intermediate_size": 64, "tokenizer.vocab_size": 1024,
-        "data.domains": ["medical_qa"], "data.trajectories": 3,
+        "data.domains": ["medical_qa"], "data.trajectories": 3, "data.pretrain_trajectories": 2,
         "sft.pretrain_epochs": 1, "sft.pretrain_block_size": 64, "sft.epochs": 1, "sft.batch_size": 1,
         "sft.pretrain_system_prompt": system_prompt, "sft.copy_steps": 3, "sft.copy_batch_size": 2,
     })
@@ -143,8 +144,9 @@ def test_pretraining_phase_trains_every_token_in_packed_blocks(tmp_path, system_
                                              return_dict=True)["input_ids"]) for r in rows)
     assert all(("<|im_start|>system" in tok.apply_chat_template(r["messages"], tools=json.loads(r["tools"]) or None,
                                                                tokenize=False)) == system_prompt for r in rows)
-    assert info["pretrain"]["steps"] == math.ceil(tokens / 64) > 3 * 4
-    assert info["sft"]["steps"] == 3
+    assert len(rows) == 5 and info["data"]["trained"] == 3 and info["data"]["pretrained_only"] == 2
+    assert info["pretrain"]["steps"] == math.ceil(tokens / 64) > 5 * 4 and info["pretrain"]["examples"] == 5
+    assert info["sft"]["steps"] == 3 and info["sft"]["examples"] == 3
     assert info["timings"]["pretrain_s"] > 0
     assert info["copy"]["steps"] == 3 and info["timings"]["copy_s"] > 0  # the copying warm-up ran first
 
@@ -381,7 +383,7 @@ def test_cli_model_build_info_and_errors(tiny_model_dir, tiny_model_config, tmp_
 
 def test_cli_model_eval_reports_the_model_against_the_majority_baseline(tiny_model_dir, capsys):
     """`medgym model eval` plays the model and the majority baseline on the same held-out tasks and prints
-    validity, tool use, truncation and the loop rate for both."""
+    validity, tool use, truncation and the loop rate for both, and success task by task against the baseline."""
     from medgym.cli import main
 
     assert main(["model", "eval", "--out", str(tiny_model_dir), "--domains", "medical_qa", "--limit", "2",
@@ -390,6 +392,7 @@ def test_cli_model_eval_reports_the_model_against_the_majority_baseline(tiny_mod
     assert "Held-out tasks (medical_qa)" in out and "repeat_rate" in out and "valid_call_rate" in out
     rows = {line.split()[0]: line.split() for line in out.splitlines() if line.split()[:1] in (["model"], ["majority"])}
     assert set(rows) == {"model", "majority"} and rows["model"][1] == rows["majority"][1] == "2"
+    assert "Success task by task:" in out and "exact McNemar test" in out
     assert main(["model", "eval", "--out", str(tiny_model_dir), "--domains", "medical_qa", "--limit", "2",
                  "--max-turns", "3", "--patient-matcher", "lexical", "--quiet", "--constrain-tool-names"]) == 0
     assert "tool names constrained to the offered tools" in capsys.readouterr().out

@@ -64,6 +64,25 @@ def score(values: list[float | None], seed: int, denominators: list[float | None
     return {"mean": sum(num) / sum(den), "ci": [lo, hi], "n": len(pairs)}
 
 
+def paired_comparison(a: list[bool], b: list[bool]) -> dict[str, Any]:
+    """Two policies' successes on the same tasks, in the same order: how many tasks only `a` solved,
+    only `b`, both and neither, and the one-sided exact McNemar test of "a succeeds more often than b"
+    (McNemar 1947, Psychometrika 12:153; the exact conditional form: under the null each discordant task
+    is a's with probability 1/2, so p = P(X >= a_only) for X ~ Binomial(a_only + b_only, 1/2)).
+    p is 1.0 when no task is discordant."""
+    from scipy.stats import binomtest
+
+    if len(a) != len(b):
+        raise ValueError(f"paired comparison needs one outcome per task for both policies, got {len(a)} and {len(b)}")
+    a_only = sum(1 for x, y in zip(a, b) if x and not y)
+    b_only = sum(1 for x, y in zip(a, b) if y and not x)
+    both = sum(1 for x, y in zip(a, b) if x and y)
+    discordant = a_only + b_only
+    p = binomtest(a_only, discordant, 0.5, alternative="greater").pvalue if discordant else 1.0
+    return {"a_only": a_only, "b_only": b_only, "both": both, "neither": len(a) - discordant - both,
+            "p_value": float(p)}
+
+
 def summarize(records: list[dict[str, Any]], kind: str, seed: int, cell: str) -> dict[str, dict[str, Any]]:
     """Every metric that applies to a suite of this kind, scored over its episode records."""
     scores: dict[str, dict[str, Any]] = {}

@@ -37,7 +37,7 @@ def default_model_dir() -> Path:
 @dataclass
 class BuildPlan:
     config: BuildConfig
-    tasks: list[Task]
+    tasks: list[Task]  # the first `config.data.trajectories` are demonstrated in both phases, the rest in pretraining only
     fingerprint: str
 
 
@@ -57,7 +57,7 @@ def plan(config: BuildConfig) -> BuildPlan:
             f"no {data.split} tasks for domains {list(data.domains) if data.domains else 'any'}; "
             "see `medgym tasks` for what exists, or change data.domains / data.split"
         )
-    tasks = select_tasks(pool, data.trajectories, seed=config.seed)
+    tasks = select_tasks(pool, data.trajectories + data.pretrain_trajectories, seed=config.seed)
     digest = hashlib.sha256()
     digest.update(json.dumps({"format": BUILD_FORMAT, "config": config.model_dump(mode="json")}, sort_keys=True).encode())
     for t in tasks:
@@ -120,6 +120,7 @@ def build_default_model(
                                        progress=progress, source=config.data.source,
                                        detours=config.data.detours)
     failed = [t.task_id for t in trajectories if not t.success]
+    both = {t.id for t in p.tasks[: config.data.trajectories]}
     trajectories = [t for t in trajectories if t.success]
     timings["trajectories_s"] = round(time.perf_counter() - start, 1)
 
@@ -130,7 +131,8 @@ def build_default_model(
     tokenizer = train_tokenizer(texts, config.tokenizer.vocab_size, config.tokenizer.max_token_chars,
                                 max_length=config.model.max_position_embeddings, word_runs=config.tokenizer.word_runs)
     lengths = [len(tokenizer(x, add_special_tokens=False)["input_ids"]) for x in texts]
-    kept = [t for t, n in zip(trajectories, lengths) if n <= config.data.max_tokens]
+    pretrain_kept = [t for t, n in zip(trajectories, lengths) if n <= config.data.max_tokens]
+    kept = [t for t in pretrain_kept if t.task_id in both]
     timings["tokenizer_s"] = round(time.perf_counter() - start, 1)
 
     torch.manual_seed(config.seed)
@@ -143,7 +145,7 @@ def build_default_model(
         copying = copy_warmup(model, tokenizer, config.sft, seed=config.seed, progress=progress)
         timings["copy_s"] = copying["train_seconds"]
     if config.sft.pretrain_epochs:
-        pretrain = warm_start(model, tokenizer, kept, config.sft.model_copy(update={"epochs": config.sft.pretrain_epochs}),
+        pretrain = warm_start(model, tokenizer, pretrain_kept, config.sft.model_copy(update={"epochs": config.sft.pretrain_epochs}),
                               max_length=config.data.max_tokens, seed=config.seed, progress=progress, assistant_only=False,
                               block_size=config.sft.pretrain_block_size)
         timings["pretrain_s"] = pretrain["train_seconds"]
@@ -159,7 +161,8 @@ def build_default_model(
         "data": {
             "selected": len(p.tasks),
             "trained": len(kept),
-            "too_long": len(trajectories) - len(kept),
+            "pretrained_only": len(pretrain_kept) - len(kept),
+            "too_long": len(trajectories) - len(pretrain_kept),
             "oracle_failed": failed,
             "domains": sorted({t.domain for t in kept}),
             "tokens_mean": round(sum(lengths) / max(1, len(lengths)), 1),

@@ -39,6 +39,8 @@ class DataConfig(_Section):
     split: Literal["train", "val", "test", "heldout"] = "train"
     domains: tuple[str, ...] | None = None
     trajectories: int = Field(160, ge=1, description="episodes in total, balanced across domains and conditions")
+    pretrain_trajectories: int = Field(0, ge=0, description="more episodes (other tasks, the same balance) that only "
+                                       "the pretraining phase sees: more cases for the same price per token")
     max_tokens: int = Field(3072, ge=64, description="longer episodes are left out")
     patient_matcher: Literal["hybrid", "lexical"] = "lexical"
     detours: float = Field(0.0, ge=0, le=0.5, description="chance per demonstrated step of a detour first (an "

@@ -120,6 +120,7 @@ def evaluate_model(
 ) -> dict[str, Any]:
     """Roll out the model on held-out tasks and play the majority baseline on the same tasks."""
     from medgym.agents.hf import load_model
+    from medgym.eval.stats import paired_comparison
     from medgym.rollout import RolloutEngine
     from medgym.tasks import load_tasks
 
@@ -129,9 +130,12 @@ def evaluate_model(
     episodes = engine.run(tasks, seed=seed, progress=progress)
     domains = {t.domain for t in tasks}
     train = [t for t in load_tasks(split="train") if t.domain in domains]
+    model_rows, majority_rows = rollout_records(episodes), majority_records(tasks, train, config.reward)
     return {
-        "model": summarize("model", rollout_records(episodes)).to_dict(),
-        "majority": summarize("majority", majority_records(tasks, train, config.reward)).to_dict(),
+        "model": summarize("model", model_rows).to_dict(),
+        "majority": summarize("majority", majority_rows).to_dict(),
+        # success task by task against the baseline: a_only = solved by the model only; p: exact McNemar, one-sided
+        "vs_majority": paired_comparison([r["success"] for r in model_rows], [r["success"] for r in majority_rows]),
         "rollout_seconds": round(engine.stats.seconds, 1),
         "tokens_per_second": round(engine.stats.tokens_per_second, 1),
         "config": asdict(config),
