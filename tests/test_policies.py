@@ -171,7 +171,9 @@ def test_majority_baseline_submits_the_most_common_answer(tasks):
     train = [t for t in tasks if t.split == "train"]
     answers = majority_answers(train)
     diagnoses = [t for t in train if t.truth.final_tool == "submit_diagnosis"]
-    top = answers["submit_diagnosis"]["diagnosis"]
+    [(tool, args)] = answers["submit_diagnosis"]
+    top = args["diagnosis"]
+    assert tool == "submit_diagnosis" and args["icd10_code"]
     count = sum(t.truth.diagnosis == top for t in diagnoses)
     assert all(count >= sum(t.truth.diagnosis == d for t in diagnoses) for d in {t.truth.diagnosis for t in diagnoses})
     match = next(t for t in tasks if t.truth.diagnosis == top and t.truth.final_tool == "submit_diagnosis"
@@ -181,3 +183,22 @@ def test_majority_baseline_submits_the_most_common_answer(tasks):
         env = EncounterEnv(tasks=[task], split=None, patient_matcher="lexical")
         info, _, steps = play(env, MajorityPolicy(train), seed=0)
         assert steps == 1 and info["success"] is success
+
+
+def test_majority_baseline_submits_validly_with_every_final_tool(tasks):
+    """Every final tool (a drug review, an ECG, a radiology report, a multi-phase journey, ...) gets the
+    most common demonstrated submission, whole: played on a training task whose demonstration submits
+    exactly that, the baseline succeeds (a journey excepted: its phases also score the actions taken before
+    them, and the baseline takes none), one call per turn, none of them rejected."""
+    from medgym.agents.majority import submissions
+
+    train = [t for t in tasks if t.split == "train"]
+    answers = majority_answers(train)
+    assert set(answers) == {t.truth.final_tool for t in train} and len(answers) >= 10
+    assert len(answers["submit_disposition"]) > 1  # a journey's phase answers, then its disposition
+    for tool, calls in answers.items():
+        task = next(t for t in train if t.truth.final_tool == tool and submissions(t) == calls)
+        env = EncounterEnv(tasks=[task], split=None, patient_matcher="lexical")
+        info, _, steps = play(env, MajorityPolicy(train), seed=0)
+        assert steps == len(calls) and info["episode"]["invalid_calls"] == 0, tool
+        assert info["success"] is (tool != "submit_disposition"), tool

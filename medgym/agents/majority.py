@@ -1,13 +1,18 @@
 """The majority-class baseline: submit the most common training answer at once.
 
-For each final tool it submits what the training tasks most often expect:
-the most frequent diagnosis (with its ICD-10-CM code), the most frequent
-management plan, or the most frequent answer. It asks nothing and examines
-nothing; a model that learned anything from the encounter should beat it.
+For each final tool it submits what the training tasks' demonstrations most
+often submit: their submission calls (the phase answers of a multi-phase task,
+then the final call) with their arguments, taken whole. So a diagnosis task
+gets the most frequent diagnosis with its ICD-10-CM code, a drug review the
+most frequent review, an ECG the most frequent interpretation, a patient
+journey the most frequent journey's answers in order. It asks nothing and
+examines nothing, one submission per turn; a model that learned anything from
+the encounter should beat it.
 """
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Sequence
 from typing import Any
@@ -15,27 +20,33 @@ from typing import Any
 from medgym.agents.base import Action, tool_message
 from medgym.tasks.schema import Task
 
+Submission = list[tuple[str, dict[str, Any]]]  # (tool, arguments) in the order they are submitted
 
-def majority_answers(tasks: Sequence[Task]) -> dict[str, dict[str, Any]]:
-    """The most common submission per final tool among `tasks` (ties broken by sort order)."""
+
+def submissions(task: Task) -> Submission:
+    """The submission calls of `task`'s demonstration: answers to its phases, then the final call."""
+    tools = {task.truth.final_tool, *(p.tool for p in task.truth.phases)}
+    return [(c.name, dict(c.arguments)) for c in task.truth.demonstration if c.name in tools]
+
+
+def majority_answers(tasks: Sequence[Task]) -> dict[str, Submission]:
+    """The most common submission per final tool among `tasks` (ties broken by sort order); tasks
+    without a demonstrated submission are not counted."""
     by_tool: dict[str, Counter[str]] = {}
-    examples: dict[str, dict[str, Any]] = {}
+    examples: dict[str, Submission] = {}
     for t in tasks:
-        truth = t.truth
-        if truth.final_tool == "submit_diagnosis":
-            args: dict[str, Any] = {"diagnosis": truth.diagnosis or "", "icd10_code": truth.icd10}
-        elif truth.final_tool == "submit_treatment_plan":
-            args = {"plan": [c.label for c in truth.management], "diagnosis": truth.diagnosis}
-        else:
-            args = {"answer": truth.answer or ""}
-        key = repr(sorted(args.items()))
-        by_tool.setdefault(truth.final_tool, Counter())[key] += 1
-        examples[key] = args
+        calls = submissions(t)
+        if not calls:
+            continue
+        key = json.dumps(calls, sort_keys=True)
+        by_tool.setdefault(t.truth.final_tool, Counter())[key] += 1
+        examples[key] = calls
     return {tool: examples[min(c, key=lambda k: (-c[k], k))] for tool, c in by_tool.items()}
 
 
 class MajorityPolicy:
-    """Submits the majority training answer for the task's final tool on the first turn."""
+    """Submits the majority training submission for the task's final tool, one call per turn from the
+    first turn on (the final call again if the episode goes on)."""
 
     name = "majority"
 
@@ -43,12 +54,14 @@ class MajorityPolicy:
         if not train_tasks:
             raise ValueError("the majority baseline needs training tasks to count answers in")
         self.answers = majority_answers(train_tasks)
+        self._calls: Submission = []
 
     def reset(self, observation: str, info: dict[str, Any]) -> None:
-        self._final = info["final_tool"]
+        final = info["final_tool"]
+        if final not in self.answers:
+            raise KeyError(f"no training task ends with {final}; cannot form a majority answer")
+        self._calls = list(self.answers[final])
 
     def act(self, observation: str, info: dict[str, Any]) -> Action:
-        args = self.answers.get(self._final)
-        if args is None:
-            raise KeyError(f"no training task ends with {self._final}; cannot form a majority answer")
-        return tool_message((self._final, args))
+        call = self._calls.pop(0) if len(self._calls) > 1 else self._calls[0]
+        return tool_message(call)
