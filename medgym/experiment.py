@@ -8,7 +8,9 @@ the executed notebook, the resolved `config.yaml`, `environment.json` (package
 versions, git revision), `status.json`, the `metrics.jsonl` and figures that the
 notebook writes there (its `run_dir` parameter), and PNGs made from those
 figures. A failing run is recorded with its error and the others go on;
-`--resume` skips finished runs. At the end `summary.md` / `summary.html` compare
+`--resume` skips finished runs and reruns the others from scratch, keeping the
+entries of their directories named in `keep_on_resume` (the trainer's
+checkpoints, from which the training notebook continues). At the end `summary.md` / `summary.html` compare
 the runs. Notebooks write figures with `save_figure` and metrics with
 `medgym.runlog.append_metrics`.
 """
@@ -67,6 +69,19 @@ class ExperimentConfig(BaseModel):
     parameters: dict[str, Any] = Field(default_factory=dict)
     grid: dict[str, list[Any]] = Field(default_factory=dict)
     report: ReportSpec = Field(default_factory=ReportSpec)
+    keep_on_resume: list[str] = Field(default_factory=list, description="entries of a run's directory that --resume "
+                                      "keeps when it reruns an unfinished run with the same parameters (e.g. the "
+                                      "trainer's checkpoints), so that its notebook continues from them")
+
+    @field_validator("keep_on_resume")
+    @classmethod
+    def _keep(cls, v: list[str]) -> list[str]:
+        reserved = {CONFIG_FILE, METRICS_FILE, STATUS_FILE, "notebook.ipynb", "environment.json", FIGURES, "error.txt"}
+        for name in v:
+            if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", name) or name in reserved:
+                raise ValueError(f"{name!r}: name a folder or file directly inside the run directory, other than "
+                                 f"the runner's own ({', '.join(sorted(reserved))})")
+        return v
 
     @field_validator("name")
     @classmethod
@@ -371,9 +386,11 @@ def run_experiment(path: str | Path, resume: bool = False, runs_root: str | Path
             results.append(RunResult(run_id=rid, point=point, status="skipped", run_dir=str(run_dir),
                                      duration_s=previous.get("duration_s", 0.0)))
             continue
-        if run_dir.exists():
-            shutil.rmtree(run_dir)  # an unfinished or outdated run starts over, so no metrics are logged twice
-        run_dir.mkdir(parents=True)
+        kept = [name for name in config.keep_on_resume if (run_dir / name).exists()] \
+            if resume and previous.get("config_hash") == digest else []
+        _clear(run_dir, keep=kept)  # an unfinished or outdated run starts over, so no metrics are logged twice
+        if kept:
+            log(f"[{n}/{len(points)}] {rid}: unfinished before, continuing from {', '.join(kept)}")
         resolved = {**parameters, "experiment": {"name": config.name, "notebook": str(notebook), "run_id": rid,
                                                  "kernel": config.kernel, "config_hash": digest}}
         (run_dir / CONFIG_FILE).write_text(yaml.safe_dump(resolved, sort_keys=False), encoding="utf-8")
@@ -401,6 +418,14 @@ def run_experiment(path: str | Path, resume: bool = False, runs_root: str | Path
         log(f"[{n}/{len(points)}] {rid}: {state} in {duration:.1f} s" + (f" - {error}" if error else ""))
     write_summary(config, notebook, exp_dir, results, env, log)
     return exp_dir
+
+
+def _clear(run_dir: Path, keep: list[str]) -> None:
+    """Empty `run_dir` (creating it) except for the entries named in `keep`."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    for entry in run_dir.iterdir():
+        if entry.name not in keep:
+            shutil.rmtree(entry) if entry.is_dir() and not entry.is_symlink() else entry.unlink()
 
 
 # --- the summary --------------------------------------------------------------------------------------------------

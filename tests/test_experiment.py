@@ -209,3 +209,57 @@ def test_the_agents_experiment_from_the_command_line(tmp_path):
     oracle = next(r for r in rows.values() if r["agent"] == "oracle")
     assert oracle["success_rate"] == 1.0 and oracle["tokens_per_episode_mean"] > 0
     assert "| agent | task_type | runs |" in (tmp_path / "agents_by_task_type" / "summary.md").read_text()
+
+
+def test_keep_on_resume_names_entries_of_the_run_directory(project):
+    with pytest.raises(ExperimentError, match="keep_on_resume"):
+        load_config(write_config(project, "keep", keep_on_resume=["../elsewhere"]))
+    with pytest.raises(ExperimentError, match="keep_on_resume"):
+        load_config(write_config(project, "keep", keep_on_resume=["metrics.jsonl"]))  # the runner's own file
+
+
+def test_a_killed_training_run_continues_from_its_last_checkpoint(tmp_path, tiny_model_dir):
+    """The training notebook as an experiment run, killed with its kernel (SIGKILL, as by the OOM killer)
+    once its first checkpoint is complete: `--resume` keeps the run's `train` folder (`keep_on_resume`),
+    the notebook continues from the last complete checkpoint, and the run ends with each step logged once
+    and the metrics of an uninterrupted run."""
+    import time
+
+    import psutil
+
+    from medgym.runlog import read_run
+    from medgym.train.run import latest_checkpoint
+
+    config = tmp_path / "train.yaml"
+    config.write_text(yaml.safe_dump({
+        "name": "train", "notebook": str(ROOT / "notebooks" / "04_train_grpo_vs_ttopd.ipynb"), "timeout_s": 600,
+        "parameters": {"model": str(tiny_model_dir), "method": "ttopd", "domains": ["drug_interaction"], "steps": 4,
+                       "tasks_per_step": 1, "group_size": 2, "max_turns": 2, "max_turn_tokens": 24,
+                       "checkpoint_every": 1, "live": False},
+        "grid": {"seed": [0]}, "keep_on_resume": ["train"]}))
+    straight = run_experiment(config, runs_root=tmp_path / "straight", log=lambda _: None) / "seed-0"
+
+    runs = tmp_path / "killed"
+    train_dir = runs / "train" / "seed-0" / "train"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    runner = subprocess.Popen([sys.executable, "-m", "medgym.cli", "experiment", "run", str(config), "--runs-dir",
+                               str(runs)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 600
+    while not (train_dir.is_dir() and latest_checkpoint(train_dir)):
+        assert runner.poll() is None and time.monotonic() < deadline, "the run ended before its first checkpoint"
+        time.sleep(0.02)
+    process = psutil.Process(runner.pid)
+    for p in [*process.children(recursive=True), process]:  # the kernel runs in a session of its own
+        p.kill()
+    psutil.wait_procs([process], timeout=30)
+    assert json.loads((train_dir.parent / "status.json").read_text())["status"] == "running"
+    assert latest_checkpoint(train_dir).name != "checkpoint-4"
+
+    run = run_experiment(config, resume=True, runs_root=runs, log=lambda _: None) / "seed-0"
+    assert run == train_dir.parent and statuses(run.parent)["seed-0"]["status"] == "finished"
+    assert "(resuming)" in (run / "notebook.ipynb").read_text()
+    volatile = {"step_time_s", "kl_teacher_per_turn", "kl_teacher_per_episode"}
+    got, want = read_run(run).records, read_run(straight).records
+    assert [r["step"] for r in got] == [1, 2, 3, 4]
+    assert [{k: v for k, v in r.items() if k not in volatile} for r in got] == \
+        [{k: v for k, v in r.items() if k not in volatile} for r in want]

@@ -8,7 +8,7 @@ import torch
 from safetensors.torch import load_file
 
 from medgym.train.config import parse_config
-from medgym.train.run import read_metrics, train
+from medgym.train.run import latest_checkpoint, read_metrics, train
 
 pytestmark = pytest.mark.slow
 
@@ -153,3 +153,18 @@ def test_teacher_scores_only_the_counted_positions_and_matches_trls_scoring(tmp_
     fast, full = trainer._teacher_logps(batch), trainer._teacher_logps_trl(batch)
     assert torch.allclose(fast[counted], full[counted], atol=1e-4)
     assert (fast[~counted] == 0).all() and (full[counted] < 0).all()
+
+
+def test_latest_checkpoint_is_the_last_one_the_trainer_finished(tmp_path):
+    """A checkpoint without its trainer state (the trainer's last file: a run killed while saving) is
+    skipped; checkpoints are ordered by step, not by name."""
+    assert latest_checkpoint(tmp_path) is None
+    for step, complete in ((2, True), (9, True), (10, False)):
+        folder = tmp_path / f"checkpoint-{step}"
+        folder.mkdir()
+        (folder / "model.safetensors").write_bytes(b"")
+        if complete:
+            (folder / "trainer_state.json").write_text("{}")
+    assert latest_checkpoint(tmp_path).name == "checkpoint-9"
+    (tmp_path / "checkpoint-10" / "trainer_state.json").write_text("{}")
+    assert latest_checkpoint(tmp_path).name == "checkpoint-10"

@@ -12,15 +12,20 @@ TEACHER_FILE = "teacher.pt"
 
 
 class TeacherCheckpoint(TrainerCallback):
-    """Writes the teacher's weights into each checkpoint and reads them back on resume."""
+    """Writes the teacher's weights into each checkpoint and reads them back on resume.
+
+    They are written at the end of the step, before the trainer writes the rest of the checkpoint
+    (the trainer decides to save before this callback runs), so a checkpoint whose trainer state
+    is written, the trainer's last file, is complete (`medgym.train.run.latest_checkpoint`)."""
 
     def __init__(self, teacher: torch.nn.Module) -> None:
         self.teacher = teacher
 
-    def on_save(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
-        folder = Path(args.output_dir) / f"checkpoint-{state.global_step}"
-        folder.mkdir(parents=True, exist_ok=True)
-        torch.save(self.teacher.state_dict(), folder / TEACHER_FILE)
+    def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+        if control.should_save:
+            folder = Path(args.output_dir) / f"checkpoint-{state.global_step}"
+            folder.mkdir(parents=True, exist_ok=True)
+            torch.save(self.teacher.state_dict(), folder / TEACHER_FILE)
 
     def on_train_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
         if state.global_step == 0:

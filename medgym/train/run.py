@@ -105,8 +105,13 @@ def load_policy(config: TrainConfig) -> tuple[Any, Any]:
 
 
 def latest_checkpoint(run_dir: Path) -> Path | None:
-    checkpoints = sorted(run_dir.glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[-1]))
-    return checkpoints[-1] if checkpoints else None
+    """The run's last complete checkpoint: one the trainer finished writing (its `trainer_state.json`,
+    written last, is there), so a run killed while saving resumes from the checkpoint before."""
+    from transformers.trainer import TRAINER_STATE_NAME
+
+    complete = [p for p in run_dir.glob("checkpoint-*") if p.name.split("-")[-1].isdigit()
+                and (p / TRAINER_STATE_NAME).is_file()]
+    return max(complete, key=lambda p: int(p.name.split("-")[-1]), default=None)
 
 
 def train(
