@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import random
 from importlib import resources
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
+from pydantic import BaseModel
 
 from medgym.domains.conditions import answer_for, choose
 from medgym.patient.matching import topics as history_topics
 from medgym.tasks.schema import HistoryFact, LabResult, ToolCall, Vitals
 from medgym.tools import catalog
+
+M = TypeVar("M", bound=BaseModel)
 
 Range = tuple[float, float] | list[float]
 
@@ -33,6 +36,14 @@ DEFAULT_VITALS: dict[str, tuple[float, float]] = {
 def load_yaml(package: str, name: str) -> Any:
     """A YAML data file that ships inside a domain package."""
     return yaml.safe_load(resources.files(package).joinpath(name).read_text())
+
+
+def load_library(package: str, model: type[M]) -> M:
+    """A domain package's `templates.yaml`, each template given its key as `id`, parsed and checked by
+    `model` (the domain's pydantic `Library`)."""
+    raw = load_yaml(package, "templates.yaml")
+    raw["templates"] = {k: {"id": k, **v} for k, v in raw["templates"].items()}
+    return model.model_validate(raw)
 
 
 def uniform(rng: random.Random, bounds: Range, decimals: int = 0) -> float:

@@ -103,9 +103,8 @@ class Library(_Model):
 
 @cache
 def library() -> Library:
-    raw = casekit.load_yaml(PACKAGE, "templates.yaml")
-    raw["templates"] = {k: {"id": k, **v} for k, v in raw["templates"].items()}
-    return Library.model_validate(raw)
+    """The parsed and checked template file."""
+    return casekit.load_library(PACKAGE, Library)
 
 
 class Case:

@@ -259,9 +259,7 @@ class Library(_Model):
 @cache
 def library() -> Library:
     """The parsed and checked template file."""
-    raw = casekit.load_yaml(PACKAGE, "templates.yaml")
-    raw["templates"] = {k: {"id": k, **v} for k, v in raw["templates"].items()}
-    return Library.model_validate(raw)
+    return casekit.load_library(PACKAGE, Library)
 
 
 @cache
