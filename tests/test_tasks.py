@@ -86,3 +86,25 @@ def test_bad_filters_and_ids_are_named():
 def test_task_round_trips_through_json(tasks):
     t = tasks[0]
     assert Task.model_validate_json(t.model_dump_json()) == t
+
+
+def test_template_references_are_checked_by_name():
+    """`casekit.check_references` (the domain template files' checks) names the template and the first
+    reference to something that does not exist."""
+    from medgym.domains import casekit
+    from medgym.patient.matching import topics
+    from medgym.tools import catalog
+
+    topic = next(name for name, spec in topics().items() if spec.get("values"))
+    value = next(iter(topics()[topic]["values"]))
+    good = dict(management=["fluids"], history={topic: {value: 1.0}}, labs=[next(iter(catalog.labs()))],
+                studies=[next(iter(catalog.studies()))])
+    casekit.check_references("t-1", {"fluids"}, **good)
+    for bad, words in ((dict(management=["leeches"]), "t-1: unknown management concept 'leeches'"),
+                       (dict(history={"no_such_topic": True}), "unknown history topic 'no_such_topic'"),
+                       (dict(history={topic: {"no_such_value": 1.0}}), "['no_such_value'] are not in the topic file"),
+                       (dict(labs=["no_such_lab"]), "unknown lab 'no_such_lab'"),
+                       (dict(studies=["no_such_study"]), "unknown imaging study 'no_such_study'")):
+        with pytest.raises(ValueError) as err:
+            casekit.check_references("t-1", {"fluids"}, **{**good, **bad})
+        assert words in str(err.value)

@@ -163,20 +163,10 @@ class Library(_Model):
 
     @model_validator(mode="after")
     def _references(self) -> "Library":
-        topics = history_topics()
         for t in self.templates.values():
             for layer in [t, *t.variants]:
-                for c in [*layer.management, *layer.contraindicated]:
-                    if c not in self.concepts:
-                        raise ValueError(f"{t.id}: unknown concept {c!r}")
-                for topic, spec in layer.symptoms.items():
-                    if topic not in topics:
-                        raise ValueError(f"{t.id}: unknown history topic {topic!r}")
-                    if isinstance(spec, dict) and not set(spec) <= set(topics[topic].get("values", {})):
-                        raise ValueError(f"{t.id}: {topic} has values the topic file lacks: {set(spec)}")
-                for test in layer.labs:
-                    if test not in catalog.labs():
-                        raise ValueError(f"{t.id}: unknown lab {test!r}")
+                casekit.check_references(t.id, self.concepts, [*layer.management, *layer.contraindicated],
+                                         layer.symptoms, layer.labs)
         return self
 
 

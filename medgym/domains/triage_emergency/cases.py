@@ -231,24 +231,10 @@ class Library(_Model):
 
     @model_validator(mode="after")
     def _references(self) -> "Library":
-        topics = history_topics()
         for t in self.templates.values():
             for layer in [t, *t.subtypes, *t.variants]:
-                for m in [*layer.management, *layer.contraindicated]:
-                    if m not in self.concepts:
-                        raise ValueError(f"{t.id}: unknown management concept {m!r}")
-                for topic, spec in layer.history.items():
-                    if topic not in topics:
-                        raise ValueError(f"{t.id}: unknown history topic {topic!r}")
-                    values = topics[topic].get("values")
-                    if isinstance(spec, dict) and not set(spec) <= set(values or {}):
-                        raise ValueError(f"{t.id}: {topic} values {set(spec) - set(values or {})} are not in the topic file")
-                for test in layer.labs:
-                    if test not in catalog.labs():
-                        raise ValueError(f"{t.id}: unknown lab {test!r}")
-                for study in layer.imaging:
-                    if study not in catalog.studies():
-                        raise ValueError(f"{t.id}: unknown imaging study {study!r}")
+                casekit.check_references(t.id, self.concepts, [*layer.management, *layer.contraindicated],
+                                         layer.history, layer.labs, layer.imaging)
                 for action in layer.required:
                     name, _, arg = action.partition(":")
                     if name == "activate_protocol" and arg not in PROTOCOLS:
