@@ -10,9 +10,9 @@ notebook writes there (its `run_dir` parameter), and PNGs made from those
 figures. A failing run is recorded with its error and the others go on;
 `--resume` skips finished runs and reruns the others from scratch, keeping the
 entries of their directories named in `keep_on_resume` (the trainer's
-checkpoints, from which the training notebook continues). At the end `summary.md` / `summary.html` compare
-the runs. Notebooks write figures with `save_figure` and metrics with
-`medgym.runlog.append_metrics`.
+checkpoints, from which the training notebook continues). At the end
+`summary.md` / `summary.html` compare the runs. Notebooks write figures with
+`save_figure` and metrics with `medgym.runlog.append_metrics`.
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ from medgym.runlog import CONFIG_FILE, METRICS_FILE, is_number, read_run
 
 RUN_DIR_PARAM = "run_dir"
 STATUS_FILE = "status.json"
+PLAIN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")  # an experiment's name, an entry of a run directory
 FIGURES = "figures"
 PACKAGES = ("medgym", "torch", "transformers", "trl", "peft", "accelerate", "gymnasium", "numpy", "papermill",
             "nbclient", "ipykernel", "plotly", "kaleido", "ipywidgets", "marimo", "chromadb", "pydantic")
@@ -78,7 +79,7 @@ class ExperimentConfig(BaseModel):
     def _keep(cls, v: list[str]) -> list[str]:
         reserved = {CONFIG_FILE, METRICS_FILE, STATUS_FILE, "notebook.ipynb", "environment.json", FIGURES, "error.txt"}
         for name in v:
-            if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", name) or name in reserved:
+            if not PLAIN_NAME.fullmatch(name) or name in reserved:
                 raise ValueError(f"{name!r}: name a folder or file directly inside the run directory, other than "
                                  f"the runner's own ({', '.join(sorted(reserved))})")
         return v
@@ -86,7 +87,7 @@ class ExperimentConfig(BaseModel):
     @field_validator("name")
     @classmethod
     def _name(cls, v: str) -> str:
-        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", v):
+        if not PLAIN_NAME.fullmatch(v):
             raise ValueError("use letters, digits, '_', '-' and '.' only (it names a directory)")
         return v
 

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import random
 from importlib import resources
-from collections.abc import Collection, Iterable, Mapping
 from typing import Any, TypeVar
 
 import yaml
 from pydantic import BaseModel
 
-from medgym.domains.conditions import answer_for, choose
+from medgym.domains.conditions import answer_for, check_references, choose  # noqa: F401  (re-exported)
 from medgym.patient.matching import topics as history_topics
 from medgym.tasks.schema import HistoryFact, LabResult, ToolCall, Vitals
 from medgym.tools import catalog
@@ -37,31 +36,6 @@ DEFAULT_VITALS: dict[str, tuple[float, float]] = {
 def load_yaml(package: str, name: str) -> Any:
     """A YAML data file that ships inside a domain package."""
     return yaml.safe_load(resources.files(package).joinpath(name).read_text())
-
-
-def check_references(owner: str, concepts: Collection[str], management: Iterable[str] = (),
-                     history: Mapping[str, Any] | None = None, labs: Iterable[str] = (),
-                     studies: Iterable[str] = ()) -> None:
-    """Raise a ValueError naming `owner` (a template) at its first reference to something that does
-    not exist: a management concept not in `concepts`, a history topic not in the topic file (or, for
-    a topic given as {value: weight}, values the topic file lacks), a lab test or an imaging study not
-    in the catalog."""
-    for concept in management:
-        if concept not in concepts:
-            raise ValueError(f"{owner}: unknown management concept {concept!r}")
-    topics = history_topics()
-    for topic, spec in (history or {}).items():
-        if topic not in topics:
-            raise ValueError(f"{owner}: unknown history topic {topic!r}")
-        values = set(topics[topic].get("values") or {})
-        if isinstance(spec, dict) and not set(spec) <= values:
-            raise ValueError(f"{owner}: {topic} values {sorted(set(spec) - values)} are not in the topic file")
-    for test in labs:
-        if test not in catalog.labs():
-            raise ValueError(f"{owner}: unknown lab {test!r}")
-    for study in studies:
-        if study not in catalog.studies():
-            raise ValueError(f"{owner}: unknown imaging study {study!r}")
 
 
 def load_library(package: str, model: type[M]) -> M:

@@ -13,6 +13,7 @@ import math
 import random
 from functools import cache, lru_cache
 from pathlib import Path
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
 import yaml
@@ -123,15 +124,10 @@ class Specialty(_Model):
             _check(c.complaint in self.complaints, f"{where}: unknown complaint {c.complaint}")
             _check(bool(c.atypical_chief_complaint) == bool(c.atypical_opening),
                    f"{where}: an atypical chief complaint needs an atypical opening statement, and the reverse")
-            for t, spec in {**c.history, **c.social}.items():
-                _check(t in topics, f"{where}: unknown history topic {t}")
-                if isinstance(spec, dict):
-                    values = topics[t].get("values", {})
-                    _check(set(spec) <= set(values), f"{where}: {t} values {set(spec) - set(values)} not in topics.yaml")
+            check_references(where, self.management, [*c.management, *c.contraindicated], {**c.history, **c.social},
+                             [*c.labs, *c.prior])
             for f in c.exam:
                 _check(f in self.findings, f"{where}: unknown finding {f}")
-            for lab in [*c.labs, *c.prior]:
-                _check(lab in catalog.labs(), f"{where}: unknown lab {lab}")
             for test in c.confirm:
                 kind, _, key = test.partition(":")
                 _check(kind in ("lab", "imaging", "ecg", "tool"), f"{where}: confirm {test!r} is not lab:, imaging:, ecg or tool:")
@@ -141,8 +137,6 @@ class Specialty(_Model):
                 for r in reports:
                     _check(r in self.reports and self.reports[r].study == study, f"{where}: bad report {study}/{r}")
                 _check(sum(reports.values()) <= 1.0 + 1e-9, f"{where}: {study} report probabilities exceed 1")
-            for m in [*c.management, *c.contraindicated]:
-                _check(m in self.management, f"{where}: unknown management concept {m}")
             for m in c.comorbidities:
                 _check(m in self.comorbidities, f"{where}: unknown comorbidity {m}")
         for w in self.complaints.values():
@@ -155,6 +149,31 @@ class Specialty(_Model):
             if c.id == condition_id:
                 return c
         raise KeyError(condition_id)
+
+
+def check_references(owner: str, concepts: Collection[str], management: Iterable[str] = (),
+                     history: Mapping[str, Any] | None = None, labs: Iterable[str] = (),
+                     studies: Iterable[str] = ()) -> None:
+    """Raise a ValueError naming `owner` (a template) at its first reference to something that does
+    not exist: a management concept not in `concepts`, a history topic not in the topic file (or, for
+    a topic given as {value: weight}, values the topic file lacks), a lab test or an imaging study not
+    in the catalog."""
+    for concept in management:
+        if concept not in concepts:
+            raise ValueError(f"{owner}: unknown management concept {concept!r}")
+    topics = history_topics()
+    for topic, spec in (history or {}).items():
+        if topic not in topics:
+            raise ValueError(f"{owner}: unknown history topic {topic!r}")
+        values = set(topics[topic].get("values") or {})
+        if isinstance(spec, dict) and not set(spec) <= values:
+            raise ValueError(f"{owner}: {topic} values {sorted(set(spec) - values)} are not in the topic file")
+    for test in labs:
+        if test not in catalog.labs():
+            raise ValueError(f"{owner}: unknown lab {test!r}")
+    for study in studies:
+        if study not in catalog.studies():
+            raise ValueError(f"{owner}: unknown imaging study {study!r}")
 
 
 def _check(ok: bool, message: str) -> None:
