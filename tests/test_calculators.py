@@ -271,7 +271,8 @@ def test_psi_points_table_and_classes():
 
 def test_mcisaac_points_and_1998_recommendations():
     """McIsaac WJ et al. CMAJ 1998;158:75-83 (table p. 79): age 3-14 +1, >=45 -1; <=1 no culture/antibiotic,
-    2-3 culture, >=4 treat on clinical grounds."""
+    2-3 culture, >=4 treat on clinical grounds. GAS-positive shares by score from Fine AM et al. Arch Intern
+    Med 2012;172:847-852 (Results): 0 8%, 2 23%, 4 55%."""
     child = infectious_disease.calculate_centor_mcisaac(age_years=10, temperature_c=38.5, cough_absent=True,
                                                         tender_anterior_cervical_adenopathy=True,
                                                         tonsillar_swelling_or_exudate=True)
@@ -279,11 +280,12 @@ def test_mcisaac_points_and_1998_recommendations():
     older = infectious_disease.calculate_centor_mcisaac(age_years=50, temperature_c=38.0, cough_absent=False,
                                                         tender_anterior_cervical_adenopathy=False,
                                                         tonsillar_swelling_or_exudate=False)
-    assert older["score"] == -1 and older["score_group"] == "<=0"  # 38.0 is not >38
+    assert child["gas_positive_percent"] == 55
+    assert older["score"] == -1 and older["score_group"] == "<=0" and older["gas_positive_percent"] == 8  # 38.0 is not >38
     adult = infectious_disease.calculate_centor_mcisaac(age_years=30, temperature_c=38.2, cough_absent=True,
                                                         tender_anterior_cervical_adenopathy=False,
                                                         tonsillar_swelling_or_exudate=False)
-    assert adult["score"] == 2 and adult["probability_gas"] == "10-12%" and adult["recommendation"].startswith("culture")
+    assert adult["score"] == 2 and adult["gas_positive_percent"] == 23 and adult["recommendation"].startswith("culture")
 
 
 # --------------------------------------------------------------------------- hepatology and haematology

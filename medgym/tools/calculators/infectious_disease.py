@@ -204,13 +204,15 @@ def calculate_psi_port(
     }
 
 
-_MCISAAC = [  # (score group, probability of GAS, recommendation) from McIsaac 1998, Table (p. 79)
-    ("<=0", "2-3%", "no culture or antibiotic"),
-    ("1", "4-6%", "no culture or antibiotic"),
-    ("2", "10-12%", "culture all; antibiotic only if culture positive"),
-    ("3", "27-28%", "culture all; antibiotic only if culture positive"),
-    (">=4", "38-63%", "culture all; treat with antibiotic on clinical grounds (high fever or clinically unwell, presenting early)"),
+_MCISAAC = [  # (score group, recommendation) from McIsaac 1998, Table (p. 79)
+    ("<=0", "no culture or antibiotic"),
+    ("1", "no culture or antibiotic"),
+    ("2", "culture all; antibiotic only if culture positive"),
+    ("3", "culture all; antibiotic only if culture positive"),
+    (">=4", "culture all; treat with antibiotic on clinical grounds (high fever or clinically unwell, presenting early)"),
 ]
+# share testing GAS positive by score group, 206,870 patients aged 3 years and over (Fine 2012, Results)
+_MCISAAC_GAS_PERCENT = [8, 14, 23, 37, 55]
 
 
 @calculator(DIAGNOSIS)
@@ -225,10 +227,12 @@ def calculate_centor_mcisaac(
 
     Points: temperature >38 C 1; absence of cough 1; swollen tender anterior cervical nodes 1;
     tonsillar swelling or exudate 1; age 3-14 years +1, 15-44 years 0, >=45 years -1.
-    McIsaac 1998 (community prevalence) probability of GAS infection and recommendation:
-    <=0 2-3% and 1 4-6%: no culture or antibiotic; 2 10-12% and 3 27-28%: culture all,
-    antibiotic only if culture positive; >=4 38-63%: culture all, treat on clinical grounds.
-    Source: McIsaac WJ et al. CMAJ 1998;158:75-83; Centor RM et al. Med Decis Making 1981;1:239-246.
+    Recommendations (McIsaac 1998): <=0 and 1 no culture or antibiotic; 2 and 3 culture all,
+    antibiotic only if culture positive; >=4 culture all, treat on clinical grounds. Share of
+    patients testing positive for GAS by score (Fine 2012, 206,870 patients aged 3 years and over):
+    <=0 8%, 1 14%, 2 23%, 3 37%, >=4 55%.
+    Source: McIsaac WJ et al. CMAJ 1998;158:75-83; Fine AM, Nizet V, Mandl KD. Arch Intern Med
+    2012;172:847-852; Centor RM et al. Med Decis Making 1981;1:239-246.
 
     Args:
         age_years: Age in years (the score was validated from age 3).
@@ -247,11 +251,11 @@ def calculate_centor_mcisaac(
         "age": 1 if age < 15 else 0 if age < 45 else -1,
     }
     score = sum(points.values())
-    group, probability, recommendation = _MCISAAC[min(max(score, 0), 4)]
+    group, recommendation = _MCISAAC[min(max(score, 0), 4)]
     return {
         "score": score,
         "points": points,
         "score_group": group,
-        "probability_gas": probability,
+        "gas_positive_percent": _MCISAAC_GAS_PERCENT[min(max(score, 0), 4)],
         "recommendation": recommendation,
     }
