@@ -184,12 +184,14 @@ def _model_eval(args: argparse.Namespace, out) -> int:
 
     tasks = held_out_tasks(args.domains.split(",") if args.domains else None, args.limit, seed=args.seed)
     config = RolloutConfig(temperature=args.temperature, batch_size=args.batch_size, max_turns=args.max_turns,
-                           patient_matcher=args.patient_matcher, constrain_tool_names=args.constrain_tool_names)
+                           patient_matcher=args.patient_matcher, constrain_tool_names=args.constrain_tool_names,
+                           submit_on_last_turn=args.submit_on_last_turn)
     result = evaluate_model(out, tasks, config, seed=args.seed, progress=not args.quiet)
     keys = ["episodes", "success_rate", "valid_call_rate", "tool_calls_per_episode", "turns_per_episode",
             "truncated_rate", "repeat_rate", "mean_reward"]
     rows = [[result[p]["policy"], *[result[p][k] for k in keys]] for p in ("model", "majority")]
     constrained = ", tool names constrained to the offered tools" if args.constrain_tool_names else ""
+    constrained += ", the last turn may call only the final tool" if args.submit_on_last_turn else ""
     print(f"Held-out tasks ({', '.join(sorted({t.domain for t in tasks}))}), temperature {args.temperature}{constrained}:")
     print(table(rows, ["policy", *keys]))
     vs = result["vs_majority"]
@@ -336,6 +338,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="eval: how the simulated patient matches the model's questions")
     p.add_argument("--constrain-tool-names", action="store_true",
                    help="eval: decode tool names only among the offered tools (medgym.tools.constrain)")
+    p.add_argument("--submit-on-last-turn", action="store_true",
+                   help="eval: a call in the last allowed turn may only name the task's final tool")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=cmd_model)

@@ -26,11 +26,18 @@ sequence the model conditioned on, and `assistant_mask` marks exactly the
 tokens it sampled.
 
 Logprobs are `log_softmax(logits / temperature)` of the sampled token (before
-top-k / top-p filtering and the tool-name constraint), the quantity TRL
+top-k / top-p filtering and the tool-name constraints), the quantity TRL
 recomputes for its importance ratios; 0.0 where the mask is 0. With
 `temperature=0` decoding is greedy and logprobs use temperature 1. On CPU a
 config and seed give the same rollouts (each episode has its own sampling
 generator and environment seed).
+
+Two decoding constraints, both off by default (`medgym.tools.constrain`):
+`constrain_tool_names` lets a call name only an offered tool, and
+`submit_on_last_turn` lets a call in the episode's last allowed turn name only
+the task's final tool, a forced answer at the turn limit (what LangChain's
+`early_stopping_method="generate"` does for its agents), so an episode that
+ran out of turns is scored on an answer rather than on none.
 """
 
 from __future__ import annotations
@@ -65,6 +72,7 @@ class RolloutConfig:
     reward: str | Mapping[str, float] = "terminal"
     patient_matcher: str = "hybrid"
     constrain_tool_names: bool = False  # a call may only name an offered tool (medgym.tools.constrain)
+    submit_on_last_turn: bool = False  # a call in the last allowed turn may only name the task's final tool
 
     def __post_init__(self) -> None:
         checks = {
@@ -253,7 +261,7 @@ class RolloutEngine:
         self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else self.end_id
         self.env_factory = env_factory or _default_env
         self._reply_needs_tools: bool | None = None  # does the template render tools after the opening block?
-        self._names = ToolNames(tokenizer) if config.constrain_tool_names else None
+        self._names = ToolNames(tokenizer) if config.constrain_tool_names or config.submit_on_last_turn else None
         self.stats = RolloutStats()
 
     # --- public ---------------------------------------------------------------------------------
@@ -548,7 +556,10 @@ class RolloutEngine:
         """`scores` with every token that would name a tool the episode does not offer set to -inf."""
         out = scores
         for i, s in enumerate(slots):
-            allowed = self._names.allowed(s.ids[s.turn_start :], s.tool_names)
+            names = s.tool_names if self.config.constrain_tool_names else None
+            if self.config.submit_on_last_turn and len(s.turns) == self.config.max_turns - 1:
+                names = [s.task.truth.final_tool]
+            allowed = self._names.allowed(s.ids[s.turn_start :], names) if names else None
             if allowed is not None:
                 if out is scores:
                     out = scores.clone()

@@ -124,7 +124,8 @@ def test_pretraining_phase_trains_every_token_in_packed_blocks(tmp_path, system_
     assistant's tokens) into blocks: one optimizer step per block at batch size 1; the second phase
     takes one step per trajectory. With `sft.pretrain_system_prompt: false` the blocks hold the
     conversations without the system prompt and the tool list (fewer blocks). The
-    `data.pretrain_trajectories` more episodes are in the first phase only."""
+    `data.pretrain_trajectories` more episodes and the `data.case_records` (a task's opening and its
+    demonstrated submission, nothing between) are in the first phase only."""
     import math
 
     from transformers import AutoTokenizer
@@ -133,19 +134,25 @@ def test_pretraining_phase_trains_every_token_in_packed_blocks(tmp_path, system_
         "model.hidden_size": 32, "model.num_hidden_layers": 1, "model.num_attention_heads": 2,
         "model.num_key_value_heads": 1, "model.intermediate_size": 64, "tokenizer.vocab_size": 1024,
         "data.domains": ["medical_qa"], "data.trajectories": 3, "data.pretrain_trajectories": 2,
-        "sft.pretrain_epochs": 1, "sft.pretrain_block_size": 64, "sft.epochs": 1, "sft.batch_size": 1,
+        "data.case_records": 2, "sft.pretrain_epochs": 1, "sft.pretrain_block_size": 64, "sft.epochs": 1,
+        "sft.batch_size": 1,
         "sft.pretrain_system_prompt": system_prompt, "sft.copy_steps": 3, "sft.copy_batch_size": 2,
     })
     out = build_default_model(cfg, out_dir=tmp_path / "m", progress=False)
     info = build_info(out)
     tok = AutoTokenizer.from_pretrained(out)
-    rows = [t.as_sft_row(system=system_prompt) for t in oracle_trajectories(plan(cfg).tasks, progress=False)]
+    tasks = plan(cfg).tasks
+    cases = oracle_trajectories(tasks[5:], progress=False, source="answers")
+    assert len(cases) == 2 and all(len(c.messages) == 3 and c.success for c in cases)  # system, opening, answer
+    assert [c.messages[-1]["tool_calls"][0]["function"]["name"] for c in cases] == ["submit_answer"] * 2
+    rows = [t.as_sft_row(system=system_prompt) for t in oracle_trajectories(tasks[:5], progress=False) + cases]
     tokens = sum(len(tok.apply_chat_template(r["messages"], tools=json.loads(r["tools"]) or None, tokenize=True,
                                              return_dict=True)["input_ids"]) for r in rows)
     assert all(("<|im_start|>system" in tok.apply_chat_template(r["messages"], tools=json.loads(r["tools"]) or None,
                                                                tokenize=False)) == system_prompt for r in rows)
-    assert len(rows) == 5 and info["data"]["trained"] == 3 and info["data"]["pretrained_only"] == 2
-    assert info["pretrain"]["steps"] == math.ceil(tokens / 64) > 5 * 4 and info["pretrain"]["examples"] == 5
+    assert len(rows) == 7 and info["data"]["trained"] == 3 and info["data"]["pretrained_only"] == 2
+    assert info["data"]["case_records"] == 2
+    assert info["pretrain"]["steps"] == math.ceil(tokens / 64) > 5 * 4 and info["pretrain"]["examples"] == 7
     assert info["sft"]["steps"] == 3 and info["sft"]["examples"] == 3
     assert info["timings"]["pretrain_s"] > 0
     assert info["copy"]["steps"] == 3 and info["timings"]["copy_s"] > 0  # the copying warm-up ran first

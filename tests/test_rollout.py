@@ -235,6 +235,39 @@ def test_constrained_rollouts_name_only_offered_tools_and_keep_the_model_logprob
             assert abs(logp[i - 1, e.token_ids[i]].item() - lp) < 1e-3
 
 
+def test_submit_on_last_turn_lets_the_last_turn_call_only_the_final_tool(tiny_model, held_out):
+    """With `submit_on_last_turn`, a call in an episode's last allowed turn can only be its final tool
+    (every sampled name token there was allowed for that name alone), and everything before that turn
+    is token for token what the same seed samples without the constraint."""
+    from dataclasses import replace
+
+    from medgym.tasks.store import get_task
+    from medgym.tools.calls import parse_action
+    from medgym.tools.constrain import ToolNames
+
+    model, tok = tiny_model
+    config = RolloutConfig(batch_size=4, temperature=1.5, submit_on_last_turn=True, **{**FAST, "max_turns": 3})
+    episodes = RolloutEngine(model, tok, config).run(held_out * 2, seed=5)
+    free = RolloutEngine(model, tok, replace(config, submit_on_last_turn=False)).run(held_out * 2, seed=5)
+    names, last_calls, reached = ToolNames(tok), [], 0
+    for e, f in zip(episodes, free):
+        if len(e.turns) < config.max_turns:  # it ended before its last turn: nothing was constrained
+            assert e.token_ids == f.token_ids
+            continue
+        reached += 1
+        last = e.turns[-1]
+        assert e.token_ids[: last.start] == f.token_ids[: last.start]
+        final = get_task(e.task_id).truth.final_tool
+        called = [c.name for c in parse_action(last.text).calls]
+        assert set(called) <= {final}
+        last_calls += called
+        for i in range(last.start, last.end):
+            allowed = names.allowed(e.token_ids[last.start:i], [final])
+            assert allowed is None or e.token_ids[i] in allowed
+    assert reached and last_calls  # some episodes reached their last turn and called the final tool there
+    assert any(e.token_ids != f.token_ids for e, f in zip(episodes, free))  # the constraint changed some
+
+
 def test_engine_rejects_a_tokenizer_without_chat_template(tiny_model):
     model, tok = tiny_model
     from transformers import AutoTokenizer

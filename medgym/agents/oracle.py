@@ -27,3 +27,22 @@ class OraclePolicy:
     def act(self, observation: str, info: dict[str, Any]) -> Action:
         call = self._calls.pop(0) if len(self._calls) > 1 else self._calls[-1]
         return tool_message((call.name, dict(call.arguments)))
+
+
+class OracleAnswerPolicy:
+    """Uses the ground truth: only the demonstration's submissions (phase answers, then the final
+    call), one per turn, with no work-up. For case records (`medgym.models` pretraining data)."""
+
+    name = "oracle-answers"
+    uses_ground_truth = True
+
+    def __init__(self) -> None:
+        self._calls: list[Any] = []
+
+    def reset(self, observation: str, info: dict[str, Any]) -> None:
+        from medgym.agents.majority import submissions
+
+        self._calls = submissions(get_task(info["task_id"]))
+
+    def act(self, observation: str, info: dict[str, Any]) -> Action:
+        return tool_message(self._calls.pop(0) if len(self._calls) > 1 else self._calls[-1])

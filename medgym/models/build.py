@@ -37,7 +37,8 @@ def default_model_dir() -> Path:
 @dataclass
 class BuildPlan:
     config: BuildConfig
-    tasks: list[Task]  # the first `config.data.trajectories` are demonstrated in both phases, the rest in pretraining only
+    tasks: list[Task]  # the first `config.data.trajectories` are demonstrated in both phases, the next
+    # `pretrain_trajectories` in pretraining only, the last `case_records` as case records (pretraining only)
     fingerprint: str
 
 
@@ -57,7 +58,7 @@ def plan(config: BuildConfig) -> BuildPlan:
             f"no {data.split} tasks for domains {list(data.domains) if data.domains else 'any'}; "
             "see `medgym tasks` for what exists, or change data.domains / data.split"
         )
-    tasks = select_tasks(pool, data.trajectories + data.pretrain_trajectories, seed=config.seed)
+    tasks = select_tasks(pool, data.trajectories + data.pretrain_trajectories + data.case_records, seed=config.seed)
     digest = hashlib.sha256()
     digest.update(json.dumps({"format": BUILD_FORMAT, "config": config.model_dump(mode="json")}, sort_keys=True).encode())
     for t in tasks:
@@ -116,9 +117,13 @@ def build_default_model(
 
     timings: dict[str, float] = {}
     start = time.perf_counter()
-    trajectories = oracle_trajectories(p.tasks, seed=config.seed, patient_matcher=config.data.patient_matcher,
+    episodes = config.data.trajectories + config.data.pretrain_trajectories
+    trajectories = oracle_trajectories(p.tasks[:episodes], seed=config.seed, patient_matcher=config.data.patient_matcher,
                                        progress=progress, source=config.data.source,
                                        detours=config.data.detours)
+    # case records are kept whether or not they succeed: a journey's answers are right, its work-up is missing
+    cases = oracle_trajectories(p.tasks[episodes:], seed=config.seed, patient_matcher=config.data.patient_matcher,
+                                progress=progress, source="answers")
     failed = [t.task_id for t in trajectories if not t.success]
     both = {t.id for t in p.tasks[: config.data.trajectories]}
     trajectories = [t for t in trajectories if t.success]
@@ -145,7 +150,7 @@ def build_default_model(
         copying = copy_warmup(model, tokenizer, config.sft, seed=config.seed, progress=progress)
         timings["copy_s"] = copying["train_seconds"]
     if config.sft.pretrain_epochs:
-        pretrain = warm_start(model, tokenizer, pretrain_kept, config.sft.model_copy(update={"epochs": config.sft.pretrain_epochs}),
+        pretrain = warm_start(model, tokenizer, pretrain_kept + cases, config.sft.model_copy(update={"epochs": config.sft.pretrain_epochs}),
                               max_length=config.data.max_tokens, seed=config.seed, progress=progress, assistant_only=False,
                               block_size=config.sft.pretrain_block_size)
         timings["pretrain_s"] = pretrain["train_seconds"]
@@ -162,6 +167,7 @@ def build_default_model(
             "selected": len(p.tasks),
             "trained": len(kept),
             "pretrained_only": len(pretrain_kept) - len(kept),
+            "case_records": len(cases),
             "too_long": len(trajectories) - len(pretrain_kept),
             "oracle_failed": failed,
             "domains": sorted({t.domain for t in kept}),

@@ -41,6 +41,9 @@ class DataConfig(_Section):
     trajectories: int = Field(160, ge=1, description="episodes in total, balanced across domains and conditions")
     pretrain_trajectories: int = Field(0, ge=0, description="more episodes (other tasks, the same balance) that only "
                                        "the pretraining phase sees: more cases for the same price per token")
+    case_records: int = Field(0, ge=0, description="opening-and-answer records of more training tasks (the "
+                              "presentation, then the demonstrated submissions, no work-up) for the pretraining "
+                              "phase only: the answers of more cases at about a tenth of an episode's tokens")
     max_tokens: int = Field(3072, ge=64, description="longer episodes are left out")
     patient_matcher: Literal["hybrid", "lexical"] = "lexical"
     detours: float = Field(0.0, ge=0, le=0.5, description="chance per demonstrated step of a detour first (an "

@@ -162,13 +162,15 @@ def oracle_trajectories(
     """Demonstration episodes for `tasks`, in order (the episode seed is `seed` for every task).
 
     `source` "oracle" replays each task's ground-truth demonstration; "scripted" plays the scripted
-    clinician, whose choices depend only on what it has observed. `detours`: see `DetourPolicy`."""
+    clinician, whose choices depend only on what it has observed; "answers" makes only the
+    demonstration's submissions (case records). `detours`: see `DetourPolicy`."""
     from medgym.agents import OraclePolicy, ScriptedPolicy
+    from medgym.agents.oracle import OracleAnswerPolicy
     from medgym.env import EncounterEnv
 
     if not tasks:
         return []
-    policies = {"oracle": OraclePolicy, "scripted": ScriptedPolicy}
+    policies = {"oracle": OraclePolicy, "scripted": ScriptedPolicy, "answers": OracleAnswerPolicy}
     if source not in policies:
         raise ValueError(f"unknown trajectory source {source!r}; choose one of {', '.join(policies)}")
     policy = policies[source]()
