@@ -27,6 +27,20 @@ def test_config_rejects_unknown_keys_and_bad_values_by_name(tmp_path):
     assert load_config(good, {"teacher.beta": 0.0, "seed": 3}).teacher.beta == 0.0
 
 
+def test_rollout_settings_reach_the_rollout_engine_by_name():
+    """Every rollout setting of a training config, the decoding constraints included, is the rollout
+    engine's setting of the same name; the reward preset goes with them."""
+    from dataclasses import asdict
+
+    settings = {"max_turns": 5, "max_turn_tokens": 40, "max_episode_tokens": 1000, "temperature": 0.7, "top_p": 0.9,
+                "top_k": 20, "batch_size": 3, "patient_matcher": "hybrid", "constrain_tool_names": True,
+                "submit_on_last_turn": True}
+    config = parse_config({"reward": "shaped", "rollout": settings})
+    assert set(settings) == set(type(config.rollout).model_fields)
+    engine = asdict(config.rollout_config())
+    assert {k: engine[k] for k in settings} == settings and engine["reward"] == "shaped"
+
+
 @pytest.mark.parametrize("name", ["grpo", "ttopd", "grpo_drug_interaction"])
 def test_shipped_training_configs_validate(name):
     from pathlib import Path

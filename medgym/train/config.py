@@ -39,6 +39,7 @@ class RolloutSettings(_Section):
     batch_size: int = Field(default=16, ge=1)
     patient_matcher: Literal["hybrid", "lexical"] = "lexical"
     constrain_tool_names: bool = False  # tool calls may only name the offered tools (medgym.tools.constrain)
+    submit_on_last_turn: bool = False  # a call in the last allowed turn may only name the task's final tool
 
 
 class TeacherSettings(_Section):
@@ -105,6 +106,12 @@ class TrainConfig(_Section):
         from medgym.paths import runs_dir
 
         return Path(self.output_dir) if self.output_dir else runs_dir() / self.name
+
+    def rollout_config(self) -> Any:
+        """The rollout engine's `RolloutConfig`: every rollout setting under its own name, and the reward."""
+        from medgym.rollout import RolloutConfig
+
+        return RolloutConfig(**self.rollout.model_dump(), reward=self.reward)
 
 
 class ConfigError(ValueError):

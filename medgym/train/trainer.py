@@ -29,7 +29,7 @@ from trl import GRPOConfig, GRPOTrainer
 from trl.experimental.sdpo.teacher_sync import PEFTAdapterEMACallback, SyncTeacherModelCallback
 
 from medgym.metrics import EpisodeStats, step_metrics
-from medgym.rollout import EpisodeRollout, RolloutConfig, RolloutEngine, to_trl
+from medgym.rollout import EpisodeRollout, RolloutEngine, to_trl
 from medgym.encounter import stable_seed
 from medgym.tasks.schema import Task
 from medgym.train.config import TrainConfig
@@ -145,18 +145,7 @@ class MedGymGRPOTrainer(GRPOTrainer):
         from datasets import Dataset
 
         self.mg_config = config
-        self.rollout_config = RolloutConfig(
-            batch_size=config.rollout.batch_size,
-            max_turns=config.rollout.max_turns,
-            max_turn_tokens=config.rollout.max_turn_tokens,
-            max_episode_tokens=config.rollout.max_episode_tokens,
-            temperature=config.rollout.temperature,
-            top_p=config.rollout.top_p,
-            top_k=config.rollout.top_k,
-            reward=config.reward,
-            patient_matcher=config.rollout.patient_matcher,
-            constrain_tool_names=config.rollout.constrain_tool_names,
-        )
+        self.rollout_config = config.rollout_config()
         self._tasks = {t.id: t for t in tasks}
         self._episodes: list[EpisodeRollout] = []
         self._capture: list[torch.Tensor] | None = None
