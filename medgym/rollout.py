@@ -553,7 +553,8 @@ class RolloutEngine:
         return list(zip(chosen.tolist(), picked.tolist()))
 
     def _constrain(self, scores: torch.Tensor, slots: list[_Slot]) -> torch.Tensor:
-        """`scores` with every token that would name a tool the episode does not offer set to -inf."""
+        """`scores` with every token that would name a tool the episode does not offer set to -inf (in its
+        last allowed turn, with `submit_on_last_turn`: any tool but the task's final one)."""
         out = scores
         for i, s in enumerate(slots):
             names = s.tool_names if self.config.constrain_tool_names else None
