@@ -293,7 +293,20 @@ def cmd_experiment(args: argparse.Namespace) -> int:
 # --- wiring -----------------------------------------------------------------------------------------
 
 
+def _encounter_options() -> argparse.ArgumentParser:
+    """Options that `model eval` and `eval` share (argparse `parents=`): how the encounters are played."""
+    p = argparse.ArgumentParser(add_help=False)
+    p.add_argument("--max-turns", type=int, default=24, help="turn limit of an encounter")
+    p.add_argument("--patient-matcher", choices=["hybrid", "lexical"], default="hybrid",
+                   help="how the simulated patient matches the questions it is asked")
+    p.add_argument("--constrain-tool-names", action="store_true",
+                   help="local models decode tool names only among the offered tools (medgym.tools.constrain; "
+                        "`medgym eval` results: NAME+constrained)")
+    return p
+
+
 def build_parser() -> argparse.ArgumentParser:
+    encounter = _encounter_options()
     parser = argparse.ArgumentParser(prog="medgym", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -322,7 +335,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=cmd_run)
 
-    p = sub.add_parser("model", help="build, evaluate or describe the default policy model")
+    p = sub.add_parser("model", help="build, evaluate or describe the default policy model", parents=[encounter])
     p.add_argument("action", nargs="?", choices=["build", "eval", "info"], default="build")
     p.add_argument("--force", action="store_true", help="rebuild even when the cached model is current")
     p.add_argument("--config", default=None, help="a build config YAML (default: medgym/models/default.yaml)")
@@ -333,11 +346,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, default=None, help="eval: at most this many held-out tasks")
     p.add_argument("--temperature", type=float, default=0.0, help="eval: sampling temperature (0 = greedy)")
     p.add_argument("--batch-size", type=int, default=16, help="eval: episodes generated at once")
-    p.add_argument("--max-turns", type=int, default=24)
-    p.add_argument("--patient-matcher", choices=["hybrid", "lexical"], default="hybrid",
-                   help="eval: how the simulated patient matches the model's questions")
-    p.add_argument("--constrain-tool-names", action="store_true",
-                   help="eval: decode tool names only among the offered tools (medgym.tools.constrain)")
     p.add_argument("--submit-on-last-turn", action="store_true",
                    help="eval: a call in the last allowed turn may only name the task's final tool")
     p.add_argument("--seed", type=int, default=0)
@@ -350,7 +358,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_arguments(p)
     p.set_defaults(func=cmd_kb)
 
-    p = sub.add_parser("eval", help="evaluate policies on environment suites and QA benchmarks")
+    p = sub.add_parser("eval", help="evaluate policies on environment suites and QA benchmarks", parents=[encounter])
     p.add_argument("--policy", action="append", default=[],
                    help="scripted, oracle, default, a model/run folder, or openai:URL:MODEL (repeatable)")
     p.add_argument("--suite", action="append", default=[],
@@ -364,13 +372,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--qa-mode", choices=["closed", "agentic", "both"], default="closed",
                    help="benchmarks closed book (one turn) or agentic (search_knowledge allowed)")
-    p.add_argument("--max-turns", type=int, default=24)
     p.add_argument("--reward", default="shaped")
-    p.add_argument("--patient-matcher", choices=["hybrid", "lexical"], default="hybrid")
     p.add_argument("--retries", type=int, default=2, help="retries of an endpoint that times out")
     p.add_argument("--timeout", type=float, default=120.0, help="seconds an openai: endpoint may take per turn")
-    p.add_argument("--constrain-tool-names", action="store_true",
-                   help="local models decode tool names only among the offered tools (results: NAME+constrained)")
     p.add_argument("--quiet", action="store_true", help="no line per episode on stderr")
     p.add_argument("--list", action="store_true", help="list the suites and policy specs")
     p.set_defaults(func=cmd_eval)

@@ -403,6 +403,9 @@ def test_cli_model_eval_reports_the_model_against_the_majority_baseline(tiny_mod
     assert main(["model", "eval", "--out", str(tiny_model_dir), "--domains", "medical_qa", "--limit", "2",
                  "--max-turns", "3", "--patient-matcher", "lexical", "--quiet", "--constrain-tool-names"]) == 0
     assert "tool names constrained to the offered tools" in capsys.readouterr().out
+    assert main(["model", "eval", "--out", str(tiny_model_dir), "--domains", "medical_qa", "--limit", "2",
+                 "--max-turns", "3", "--patient-matcher", "lexical", "--quiet", "--submit-on-last-turn"]) == 0
+    assert "the last turn may call only the final tool" in capsys.readouterr().out
 
 
 def test_repeated_turns_counts_assistant_turns_identical_to_the_one_before(env):
