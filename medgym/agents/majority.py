@@ -17,7 +17,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
-from medgym.agents.base import Action, tool_message
+from medgym.agents.base import Action, next_call, tool_message
 from medgym.tasks.schema import Task
 
 Submission = list[tuple[str, dict[str, Any]]]  # (tool, arguments) in the order they are submitted
@@ -63,5 +63,4 @@ class MajorityPolicy:
         self._calls = list(self.answers[final])
 
     def act(self, observation: str, info: dict[str, Any]) -> Action:
-        call = self._calls.pop(0) if len(self._calls) > 1 else self._calls[0]
-        return tool_message(call)
+        return tool_message(next_call(self._calls))

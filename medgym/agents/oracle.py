@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from medgym.agents.base import Action, tool_message
+from medgym.agents.base import Action, next_call, tool_message
 from medgym.tasks.store import get_task
 
 
@@ -25,7 +25,7 @@ class OraclePolicy:
         self._calls = list(get_task(info["task_id"]).truth.demonstration)
 
     def act(self, observation: str, info: dict[str, Any]) -> Action:
-        call = self._calls.pop(0) if len(self._calls) > 1 else self._calls[-1]
+        call = next_call(self._calls)
         return tool_message((call.name, dict(call.arguments)))
 
 
@@ -45,4 +45,4 @@ class OracleAnswerPolicy:
         self._calls = submissions(get_task(info["task_id"]))
 
     def act(self, observation: str, info: dict[str, Any]) -> Action:
-        return tool_message(self._calls.pop(0) if len(self._calls) > 1 else self._calls[-1])
+        return tool_message(next_call(self._calls))

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Collection, Iterable, Mapping
 from functools import cache, lru_cache
 from pathlib import Path
-from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
 import yaml

@@ -251,11 +251,12 @@ def calculate_centor_mcisaac(
         "age": 1 if age < 15 else 0 if age < 45 else -1,
     }
     score = sum(points.values())
-    group, recommendation = _MCISAAC[min(max(score, 0), 4)]
+    row = min(max(score, 0), 4)
+    group, recommendation = _MCISAAC[row]
     return {
         "score": score,
         "points": points,
         "score_group": group,
-        "gas_positive_percent": _MCISAAC_GAS_PERCENT[min(max(score, 0), 4)],
+        "gas_positive_percent": _MCISAAC_GAS_PERCENT[row],
         "recommendation": recommendation,
     }
