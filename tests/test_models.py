@@ -216,6 +216,38 @@ def test_sft_loss_is_trls_loss_from_the_labelled_positions_only(tiny_model_dir, 
     assert losses[1] == pytest.approx(losses[0], rel=1e-4)
 
 
+def test_final_call_weight_weights_each_episodes_last_assistant_turn(tiny_model_dir, tiny_tasks, tmp_path):
+    """`sft.final_call_weight`: in a padded batch of real episodes, the weighted span of each row is its
+    final call (the submission) and the loss is the weighted mean of the per-token cross-entropy."""
+    import torch
+    import torch.nn.functional as F
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from trl import SFTConfig
+
+    from medgym.models.sft import _trainer_class, final_span, sft_dataset
+
+    tok = AutoTokenizer.from_pretrained(tiny_model_dir)
+    model = AutoModelForCausalLM.from_pretrained(tiny_model_dir)
+    trajectories = oracle_trajectories(select_tasks(tiny_tasks, 3), progress=False)
+    args = SFTConfig(output_dir=str(tmp_path), per_device_train_batch_size=3, assistant_only_loss=True,
+                     report_to="none", use_cpu=True, max_length=4096, activation_checkpointing=False)
+    trainer = _trainer_class(4.0)(model=model, args=args, train_dataset=sft_dataset(trajectories), processing_class=tok)
+    batch = dict(next(iter(trainer.get_train_dataloader())))
+    targets = batch["labels"][:, 1:]
+    final = final_span(targets != -100)
+    for row, ids in zip(final, batch["input_ids"][:, 1:]):
+        text = tok.decode(ids[row])
+        assert text.count("<tool_call>") == 1 and '"name": "submit_' in text  # exactly the submission
+    with torch.no_grad():
+        loss = float(trainer.compute_loss(trainer.model, dict(batch)))
+        logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits[:, :-1]
+        token = F.cross_entropy(logits.flatten(0, 1), targets.flatten(), ignore_index=-100, reduction="none").view_as(targets)
+    other = (targets != -100) & ~final
+    expected = (token[other].sum() + 4 * token[final].sum()) / (other.sum() + 4 * final.sum())
+    assert loss == pytest.approx(float(expected), rel=1e-4)
+    assert loss != pytest.approx(float(token[targets != -100].mean()), rel=1e-3)
+
+
 def test_weight_average_replaces_the_weights_with_the_ema_of_the_iterates(tiny_model_dir, tiny_tasks, tmp_path):
     """With `sft.weight_average`, the trained model ends with the exponential moving average of the
     weights after each optimizer step (the first step starts the average), not the last weights."""

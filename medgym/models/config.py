@@ -80,6 +80,8 @@ class SFTSettings(_Section):
     learning_rate: float = Field(2e-3, gt=0)
     warmup_ratio: float = Field(0.05, ge=0, lt=1)
     weight_decay: float = Field(0.0, ge=0)
+    final_call_weight: float = Field(1.0, ge=1, description="in the assistant-only epochs, the loss weight of each "
+                                     "episode's final call (the answer) against 1 for the other assistant tokens")
     weight_average: float = Field(0.0, ge=0, lt=1, description="decay of an exponential moving average of the "
                                   "weights, updated every optimizer step, that replaces them at the end of each "
                                   "phase (0: off, keep the last weights)")

@@ -19,7 +19,18 @@ def sft_dataset(trajectories: Sequence[Trajectory], detours: bool = True, system
     return Dataset.from_list([t.as_sft_row(detours, system) for t in trajectories])
 
 
-def _trainer_class() -> type:
+def final_span(labelled: Any) -> Any:
+    """Per row of a boolean label mask, the last contiguous run of labelled positions: the
+    episode's last assistant turn (its final call) in an assistant-only row."""
+    import torch
+
+    starts = labelled & ~torch.nn.functional.pad(labelled, (1, 0))[:, :-1]
+    index = torch.arange(labelled.shape[1], device=labelled.device)
+    last_start = torch.where(starts, index, torch.full_like(index, -1)).max(dim=1, keepdim=True).values
+    return labelled & (index >= last_start)
+
+
+def _trainer_class(final_call_weight: float = 1.0) -> type:
     """TRL's `SFTTrainer`, computing the loss from the logits of the labelled positions only.
 
     TRL's fused LM head keeps only the labelled positions on Triton devices; elsewhere (CPU) it
@@ -28,6 +39,9 @@ def _trainer_class() -> type:
     the model for those positions' logits alone (`logits_to_keep` with their indices) and takes the
     cross-entropy over them: the same loss, about half the step time on CPU
     (`benchmarks/sft_step.py`). Token accuracy is still logged; entropy is not.
+
+    `final_call_weight` multiplies the loss of each row's last labelled span (the final call: the
+    answer) and counts those tokens that many times in the normalizer; 1 is plain cross-entropy.
     """
     import torch
     import torch.nn.functional as F
@@ -41,9 +55,17 @@ def _trainer_class() -> type:
             outputs = model(**{k: v for k, v in inputs.items() if k != "labels"}, use_cache=False, logits_to_keep=keep)
             logits, labels = outputs.logits, targets[:, keep]
             labelled = labels != -100
-            total = F.cross_entropy(logits.flatten(0, 1).float(), labels.flatten(), ignore_index=-100, reduction="sum")
             count = labelled.sum()
-            loss = total / (num_items_in_batch if num_items_in_batch is not None else count.clamp(min=1))
+            if final_call_weight == 1.0:
+                total = F.cross_entropy(logits.flatten(0, 1).float(), labels.flatten(), ignore_index=-100, reduction="sum")
+                norm = num_items_in_batch if num_items_in_batch is not None else count.clamp(min=1)
+            else:
+                final = final_span(targets != -100)[:, keep]  # runs in sequence positions, not kept columns
+                weight = 1.0 + (final_call_weight - 1.0) * final.float()
+                token = F.cross_entropy(logits.flatten(0, 1).float(), labels.flatten(), ignore_index=-100, reduction="none")
+                total = (token * weight.flatten()).sum()
+                norm = (weight * labelled).sum().clamp(min=1)
+            loss = total / norm
             if self.args.average_tokens_across_devices and num_items_in_batch is not None:
                 loss = loss * self.accelerator.num_processes
             mode = "train" if model.training else "eval"
@@ -185,6 +207,7 @@ def warm_start(
         callbacks = [_weight_average_callback(model, settings.weight_average)] if settings.weight_average else None
         dataset = sft_dataset(trajectories, detours=assistant_only,
                               system=assistant_only or settings.pretrain_system_prompt)
-        trainer = _trainer_class()(model=model, args=args, train_dataset=dataset, processing_class=tokenizer,
+        weight = settings.final_call_weight if assistant_only else 1.0
+        trainer = _trainer_class(weight)(model=model, args=args, train_dataset=dataset, processing_class=tokenizer,
                                    callbacks=callbacks)
         return {**_train(trainer), "examples": len(trajectories)}
