@@ -7,9 +7,10 @@ name, the tool name, argument keys and punctuation, and argument values; plus
 the mean cross-entropy; the share of turns whose tool choice is right (every
 token of the first call's tool name is the model's most likely one); and the
 final call (the answer) on its own: its token accuracy and the share of episodes
-whose final call is right token for token. `--in-sample` runs on the model's own
-training tasks instead (from its build record): if the answers are no better
-there, the warm start underfits them rather than failing to generalize. It says what
+whose final call is right token for token. `--in-sample` runs on the tasks the
+model's build selected for training instead (from its build record; the build
+leaves out the few whose episode runs over its token limit): if the answers are
+no better there, the warm start underfits them rather than failing to generalize. It says what
 the warm start learned independently of the loops that greedy free-running
 decoding falls into (`medgym model eval`). Token accuracy flatters: the tokens
 after a name's first are nearly free, so the tool choice is the stricter measure.
@@ -45,7 +46,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default=None, help="model directory (default: the built default model)")
     parser.add_argument("--tasks", type=int, default=60)
-    parser.add_argument("--in-sample", action="store_true", help="the model's own training tasks, not held-out ones")
+    parser.add_argument("--in-sample", action="store_true", help="the tasks the model's build selected for training, not held-out ones")
     args = parser.parse_args()
     model, tok = load_model(args.model)
     model.eval()
@@ -96,9 +97,11 @@ def main() -> None:
             domain_right[traj.domain] += hit
         if turn_hits:  # the episode ended inside an assistant turn
             last_turn = turn_hits
-        final_right, final_total, final_exact = final_right + sum(last_turn), final_total + len(last_turn), final_exact + all(last_turn)
+        final_right += sum(last_turn)
+        final_total += len(last_turn)
+        final_exact += all(last_turn)
     report = {
-        "tasks": "in-sample (the build's training tasks)" if args.in_sample else "held-out",
+        "tasks": "in-sample (the tasks its build selected for training)" if args.in_sample else "held-out",
         "episodes": len(tasks),
         "assistant_tokens": counted,
         "accuracy": round(sum(right.values()) / max(1, sum(total.values())), 3),

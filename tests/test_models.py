@@ -246,6 +246,10 @@ def test_final_call_weight_weights_each_episodes_last_assistant_turn(tiny_model_
     expected = (token[other].sum() + 4 * token[final].sum()) / (other.sum() + 4 * final.sum())
     assert loss == pytest.approx(float(expected), rel=1e-4)
     assert loss != pytest.approx(float(token[targets != -100].mean()), rel=1e-3)
+    # as one of two accumulated micro-batches of the same size, it carries half of that weighted mean
+    with torch.no_grad():
+        half = float(trainer.compute_loss(trainer.model, dict(batch), num_items_in_batch=2 * (targets != -100).sum()))
+    assert half == pytest.approx(float(expected) / 2, rel=1e-4)
 
 
 def test_weight_average_replaces_the_weights_with_the_ema_of_the_iterates(tiny_model_dir, tiny_tasks, tmp_path):

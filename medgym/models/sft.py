@@ -64,7 +64,11 @@ def _trainer_class(final_call_weight: float = 1.0) -> type:
                 weight = 1.0 + (final_call_weight - 1.0) * final.float()
                 token = F.cross_entropy(logits.flatten(0, 1).float(), labels.flatten(), ignore_index=-100, reduction="none")
                 total = (token * weight.flatten()).sum()
-                norm = (weight * labelled).sum().clamp(min=1)
+                weighted = (weight * labelled).sum()
+                # num_items_in_batch counts the labelled tokens of the whole accumulated batch: scale it by this
+                # micro-batch's weighting, so that accumulated steps still add up to one weighted mean
+                norm = (num_items_in_batch * weighted / count.clamp(min=1) if num_items_in_batch is not None
+                        else weighted.clamp(min=1))
             loss = total / norm
             if self.args.average_tokens_across_devices and num_items_in_batch is not None:
                 loss = loss * self.accelerator.num_processes
