@@ -2,6 +2,7 @@
 
 import collections
 import math
+from importlib import resources
 import re
 
 import pytest
@@ -15,6 +16,7 @@ from medgym.agents.workflows.common import interpret as interpret_answer
 from medgym.agents.workflows.diagnostic import MAX_TOPICS, DiagnosticWorkup, merge_workups
 from medgym.domains.casebuilder import call_for, via
 from medgym.domains.clinical_diagnosis import ChartFindings, look_alikes, risk, specialties
+from medgym.domains.conditions import Opening, Specialty
 from medgym.encounter import Encounter
 from medgym.env import EncounterEnv
 from medgym.patient.matching import lexical_match, topics
@@ -23,6 +25,7 @@ from medgym.tools import ToolError, call_tool, catalog, get_tool, list_tools
 SPECIALTIES = {"cardiology", "pulmonology", "gastroenterology_hepatology", "nephrology", "endocrinology",
                "infectious_disease", "neurology", "hematology_oncology"}
 YEAR = re.compile(r"\b(19|20)\d{2}\b")
+_SPECIALTY_FOLDER = resources.files("medgym.domains.clinical_diagnosis") / "specialties"
 
 
 @pytest.fixture(scope="module")
@@ -257,6 +260,27 @@ def test_cases_vary_realistically(clinical):
     pneumonia = next(sp.condition("community_acquired_pneumonia") for sp in specialties() if sp.name == "pulmonology")
     assert "acute_bronchitis" in {c.id for c in look_alikes(next(s for s in specialties() if s.name == "pulmonology"), pneumonia)}
 
+
+
+def test_the_patient_says_it_began_when_the_opening_says(clinical):
+    """An opening that states when the problem began fixes the answer to "when did it start?"."""
+    stated = {(c.id, o.text): o.onset for _, c in _conditions() for o in [*c.opening, *c.atypical_opening]
+              if isinstance(o, Opening)}
+    checked = 0
+    for t in clinical:
+        onset = stated.get((t.condition, t.presentation.opening_statement))
+        if onset is not None:
+            assert next(f.value for f in t.chart.history if f.topic == "onset") == onset, t.id
+            checked += 1
+    assert checked > 100
+    tia = [t for t in clinical if t.condition == "transient_ischemic_attack"]
+    assert tia and all(next(f for f in t.chart.history if f.topic == "onset").answer in
+                       topics()["onset"]["values"]["sudden"] for t in tia)
+    pulmonology = yaml.safe_load((_SPECIALTY_FOLDER / "pulmonology.yaml").read_text())
+    asthma = next(c for c in pulmonology["conditions"] if c["id"] == "asthma_exacerbation")
+    asthma["opening"] = [{"text": "It began weeks ago.", "onset": "weeks"}]  # not in its onset distribution
+    with pytest.raises(ValueError, match="states onset 'weeks'"):
+        Specialty.model_validate(pulmonology)
 
 def _specified(task):
     sp = next(s for s in specialties() if s.name == task.specialty)

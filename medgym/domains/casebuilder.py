@@ -7,7 +7,7 @@ import random
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from medgym.domains.conditions import ORTHOSTATIC_BASE, NOISE, Condition, Specialty, answer_for, choose
+from medgym.domains.conditions import ORTHOSTATIC_BASE, NOISE, Condition, Opening, Specialty, answer_for, choose
 from medgym.patient.matching import lexical_match
 from medgym.patient.matching import topics as history_topics
 from medgym.tasks.schema import (
@@ -117,6 +117,9 @@ def build_case(
         complaints, openings = condition.atypical_chief_complaint, condition.atypical_opening
     complaint_rng = random.Random(seed ^ 0xCC)
     chief_complaint, opening = complaint_rng.choice(complaints), complaint_rng.choice(openings)
+    stated_onset = None  # an opening that says when it began fixes the onset the patient gives
+    if isinstance(opening, Opening):
+        opening, stated_onset = opening.text, opening.onset
     # symptoms of the condition that the chief complaint itself states are present, even in an atypical case
     stated = [t for t in lexical_match(chief_complaint) if isinstance(condition.history.get(t), float | int)]
 
@@ -139,7 +142,9 @@ def build_case(
             else:
                 continue
         elif isinstance(spec, dict):
-            value = choose(rng, spec)
+            value = choose(rng, spec)  # drawn even when the opening fixes it, so later draws stay the same
+            if topic == "onset" and stated_onset:
+                value = stated_onset
         else:
             value = rng.random() < float(spec) and keep()
         history.append(_fact(rng, topic, value))

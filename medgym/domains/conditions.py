@@ -58,6 +58,14 @@ class LabSpec(_Model):
     value: str | None = None
 
 
+class Opening(_Model):
+    """An opening statement that says when the problem began: the patient's answer to "when did it start?"
+    then gives that onset (a value of the `onset` history topic), not one drawn independently of it."""
+
+    text: str
+    onset: str
+
+
 class Condition(_Model):
     id: str
     name: str
@@ -66,9 +74,9 @@ class Condition(_Model):
     synonyms: list[str] = Field(default_factory=list)
     complaint: str
     chief_complaint: list[str]
-    opening: list[str]
+    opening: list[str | Opening]
     atypical_chief_complaint: list[str] = Field(default_factory=list, description="how an atypical case may present instead")
-    atypical_opening: list[str] = Field(default_factory=list)
+    atypical_opening: list[str | Opening] = Field(default_factory=list)
     setting: str = "emergency department"
     source: str
     age: tuple[int, int]
@@ -124,6 +132,11 @@ class Specialty(_Model):
             _check(c.complaint in self.complaints, f"{where}: unknown complaint {c.complaint}")
             _check(bool(c.atypical_chief_complaint) == bool(c.atypical_opening),
                    f"{where}: an atypical chief complaint needs an atypical opening statement, and the reverse")
+            onsets = c.history.get("onset")
+            for o in [*c.opening, *c.atypical_opening]:
+                _check(isinstance(o, str) or (isinstance(onsets, dict) and onsets.get(o.onset, 0) > 0),
+                       f"{where}: the opening {o if isinstance(o, str) else o.text!r} states onset "
+                       f"{getattr(o, 'onset', None)!r}, which the condition's onset distribution must give (> 0)")
             check_references(where, self.management, [*c.management, *c.contraindicated], {**c.history, **c.social},
                              [*c.labs, *c.prior])
             for f in c.exam:
