@@ -16,7 +16,7 @@ from medgym.agents.workflows.common import interpret as interpret_answer
 from medgym.agents.workflows.diagnostic import MAX_TOPICS, DiagnosticWorkup, merge_workups
 from medgym.domains.casebuilder import call_for, via
 from medgym.domains.clinical_diagnosis import ChartFindings, look_alikes, risk, specialties
-from medgym.domains.conditions import Opening, Specialty
+from medgym.domains.conditions import Specialty, Statement, text_of
 from medgym.encounter import Encounter
 from medgym.env import EncounterEnv
 from medgym.patient.matching import lexical_match, topics
@@ -73,9 +73,9 @@ def test_icd10_codes_are_billable_leaves():
 def test_chief_complaints_lead_to_a_work_up():
     for sp, c in _conditions():
         own = sp.complaints[c.complaint].keywords
-        for cc in c.chief_complaint:
+        for cc in map(text_of, c.chief_complaint):
             assert any(k in cc.lower() for k in own), f"{sp.name}/{c.id}: {cc!r} misses its own complaint"
-        for cc in c.atypical_chief_complaint:
+        for cc in map(text_of, c.atypical_chief_complaint):
             assert any(k in cc.lower() for s in specialties() for w in s.complaints.values() for k in w.keywords), cc
 
 
@@ -265,7 +265,7 @@ def test_cases_vary_realistically(clinical):
 def test_the_patient_says_it_began_when_the_opening_says(clinical):
     """An opening that states when the problem began fixes the answer to "when did it start?"."""
     stated = {(c.id, o.text): o.onset for _, c in _conditions() for o in [*c.opening, *c.atypical_opening]
-              if isinstance(o, Opening)}
+              if isinstance(o, Statement)}
     checked = 0
     for t in clinical:
         onset = stated.get((t.condition, t.presentation.opening_statement))

@@ -1,9 +1,12 @@
 import collections
 import filecmp
+from pathlib import Path
 
 import pytest
 import simple_icd_10_cm as icd
+import yaml
 
+import medgym.domains
 from medgym import DOMAINS, get_task, load_tasks
 from medgym.tasks.generator import DEFAULT_SEED, generate, write
 from medgym.tasks.schema import Task
@@ -108,3 +111,40 @@ def test_template_references_are_checked_by_name():
         with pytest.raises(ValueError) as err:
             casekit.check_references("t-1", {"fluids"}, **{**good, **bad})
         assert words in str(err.value)
+
+
+def _statements() -> dict[str, set[str]]:
+    """Every chief complaint or opening statement in the domain data that says what it tells: its
+    words -> the yes/no history topics it reports as present."""
+    told: dict[str, set[str]] = collections.defaultdict(set)
+
+    def walk(node):
+        if isinstance(node, dict):
+            if "text" in node and "states" in node:
+                told[node["text"]] |= set(node["states"])
+            for v in node.values():
+                walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+
+    for f in sorted(Path(medgym.domains.__file__).parent.rglob("*.yaml")):
+        walk(yaml.safe_load(f.read_text()))
+    return told
+
+
+def test_the_patient_never_denies_what_they_came_in_with(tasks):
+    """A symptom the chief complaint or the opening statement reports is present when the patient is asked."""
+    told = _statements()
+    assert len(told) > 200
+    checked = collections.Counter()
+    for t in tasks:
+        if not t.presentation or not t.chart:
+            continue
+        present = {f.topic for f in t.chart.history if f.value is True}
+        for said in (t.presentation.chief_complaint, t.presentation.opening_statement):
+            if said in told:
+                assert told[said] <= present, (t.id, said, told[said] - present)
+                checked[t.domain] += 1
+    assert {"clinical_diagnosis", "psychiatry", "triage_emergency"} <= set(checked)
+    assert checked["clinical_diagnosis"] > 1000

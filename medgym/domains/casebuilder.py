@@ -7,7 +7,7 @@ import random
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from medgym.domains.conditions import ORTHOSTATIC_BASE, NOISE, Condition, Opening, Specialty, answer_for, choose
+from medgym.domains.conditions import ORTHOSTATIC_BASE, NOISE, Condition, Specialty, Statement, answer_for, choose, text_of
 from medgym.patient.matching import lexical_match
 from medgym.patient.matching import topics as history_topics
 from medgym.tasks.schema import (
@@ -117,9 +117,11 @@ def build_case(
         complaints, openings = condition.atypical_chief_complaint, condition.atypical_opening
     complaint_rng = random.Random(seed ^ 0xCC)
     chief_complaint, opening = complaint_rng.choice(complaints), complaint_rng.choice(openings)
-    stated_onset = None  # an opening that says when it began fixes the onset the patient gives
-    if isinstance(opening, Opening):
-        opening, stated_onset = opening.text, opening.onset
+    # what the complaint and the opening tell (when it began, symptoms they report), the patient's answers agree with
+    stated_onset = opening.onset if isinstance(opening, Statement) else None
+    told = [t for s in (chief_complaint, opening) if isinstance(s, Statement) for t in s.states]
+    chief_complaint, opening = text_of(chief_complaint), text_of(opening)
+    told_rng = random.Random(seed ^ 0x7E11)  # phrases the told symptoms' answers, so the other draws stay the same
     # symptoms of the condition that the chief complaint itself states are present, even in an atypical case
     stated = [t for t in lexical_match(chief_complaint) if isinstance(condition.history.get(t), float | int)]
 
@@ -127,8 +129,9 @@ def build_case(
         extra_history = extra_history(chief_complaint)
     history: list[HistoryFact] = []
     unsure = random.Random(seed ^ 0x5A7E)
-    for topic in dict.fromkeys([*condition.history, *workup.history, *extra_history, *stated]):
-        if topic not in stated and topic not in triggers and topic != "onset" and unsure.random() < UNSURE_RATE:
+    for topic in dict.fromkeys([*condition.history, *workup.history, *extra_history, *stated, *told]):
+        if topic not in stated and topic not in triggers and topic != "onset" and unsure.random() < UNSURE_RATE \
+                and topic not in told:
             continue  # the patient is not sure about this one
         spec = condition.history.get(topic)
         values = history_topics()[topic].get("values")
@@ -147,7 +150,10 @@ def build_case(
                 value = stated_onset
         else:
             value = rng.random() < float(spec) and keep()
-        history.append(_fact(rng, topic, value))
+        fact = _fact(rng, topic, value)
+        if topic in told and value is not True:
+            fact = _fact(told_rng, topic, True)
+        history.append(fact)
     for topic, default in DEFAULT_SOCIAL.items():
         history.append(_fact(rng, topic, choose(rng, condition.social.get(topic, default))))
     if sex == "male" and "pde5_inhibitor_use" not in condition.history:

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import random
 from importlib import resources
+from collections.abc import Sequence
 from typing import Any, TypeVar
 
 import yaml
 from pydantic import BaseModel
 
-from medgym.domains.conditions import answer_for, check_references, choose  # noqa: F401  (re-exported)
+from medgym.domains.conditions import Statement, answer_for, check_references, choose  # noqa: F401  (re-exported)
 from medgym.patient.matching import topics as history_topics
 from medgym.tasks.schema import HistoryFact, LabResult, ToolCall, Vitals
 from medgym.tools import catalog
@@ -75,6 +76,15 @@ def fact(rng: random.Random, topic: str, value: bool | str) -> HistoryFact:
     """A history fact with a lay answer drawn from the topic vocabulary."""
     spec = history_topics()[topic]
     return HistoryFact(topic=topic, value=value, answer=answer_for(rng, topic, value), category=spec["category"])
+
+
+def say(rng: random.Random, statements: Sequence[str | Statement], history: Sequence[HistoryFact], fallback: str) -> str:
+    """A chief complaint or opening statement that the history agrees with: one whose stated symptoms
+    are all present in it (the patient never denies what they came in with), else `fallback`."""
+    present = {f.topic for f in history if f.value is True}
+    fits = [o for o in statements if isinstance(o, str) or set(o.states) <= present]
+    chosen = rng.choice(fits or [fallback])
+    return chosen if isinstance(chosen, str) else chosen.text
 
 
 def facts(rng: random.Random, spec: dict[str, Any]) -> list[HistoryFact]:

@@ -58,12 +58,31 @@ class LabSpec(_Model):
     value: str | None = None
 
 
-class Opening(_Model):
-    """An opening statement that says when the problem began: the patient's answer to "when did it start?"
-    then gives that onset (a value of the `onset` history topic), not one drawn independently of it."""
+class Statement(_Model):
+    """What a patient says first (an opening statement or a chief complaint), with what it tells, so that
+    the patient's later answers agree with it.
+
+    `onset`: when the problem began (a value of the `onset` history topic), which the answer to "when
+    did it start?" then gives. `states`: yes/no history topics it reports as present ("I've been
+    vomiting": nausea), which the patient never denies when asked.
+    """
 
     text: str
-    onset: str
+    onset: str | None = None
+    states: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _known_topics(self) -> "Statement":
+        topics = history_topics()
+        _check(self.onset is None or self.onset in topics["onset"]["values"], f"{self.text!r}: unknown onset {self.onset!r}")
+        for t in self.states:
+            _check(t in topics and "values" not in topics[t], f"{self.text!r}: {t!r} is not a yes/no history topic")
+        return self
+
+
+def text_of(statement: str | Statement) -> str:
+    """The words of a chief complaint or opening statement."""
+    return statement.text if isinstance(statement, Statement) else statement
 
 
 class Condition(_Model):
@@ -73,10 +92,10 @@ class Condition(_Model):
     accepted_codes: list[str] = Field(default_factory=list)
     synonyms: list[str] = Field(default_factory=list)
     complaint: str
-    chief_complaint: list[str]
-    opening: list[str | Opening]
-    atypical_chief_complaint: list[str] = Field(default_factory=list, description="how an atypical case may present instead")
-    atypical_opening: list[str | Opening] = Field(default_factory=list)
+    chief_complaint: list[str | Statement]
+    opening: list[str | Statement]
+    atypical_chief_complaint: list[str | Statement] = Field(default_factory=list, description="how an atypical case may present instead")
+    atypical_opening: list[str | Statement] = Field(default_factory=list)
     setting: str = "emergency department"
     source: str
     age: tuple[int, int]
@@ -133,10 +152,15 @@ class Specialty(_Model):
             _check(bool(c.atypical_chief_complaint) == bool(c.atypical_opening),
                    f"{where}: an atypical chief complaint needs an atypical opening statement, and the reverse")
             onsets = c.history.get("onset")
-            for o in [*c.opening, *c.atypical_opening]:
-                _check(isinstance(o, str) or (isinstance(onsets, dict) and onsets.get(o.onset, 0) > 0),
-                       f"{where}: the opening {o if isinstance(o, str) else o.text!r} states onset "
-                       f"{getattr(o, 'onset', None)!r}, which the condition's onset distribution must give (> 0)")
+            triggers = {t for v in c.variants for t in v.get("history", {})}
+            for o in [*c.opening, *c.atypical_opening, *c.chief_complaint, *c.atypical_chief_complaint]:
+                if isinstance(o, str):
+                    continue
+                _check(o.onset is None or (isinstance(onsets, dict) and onsets.get(o.onset, 0) > 0),
+                       f"{where}: {o.text!r} states onset {o.onset!r}, which the condition's onset "
+                       f"distribution must give (> 0)")
+                for t in o.states:
+                    _check(t not in triggers, f"{where}: {o.text!r} states {t!r}, which a variant decides")
             check_references(where, self.management, [*c.management, *c.contraindicated], {**c.history, **c.social},
                              [*c.labs, *c.prior])
             for f in c.exam:

@@ -42,6 +42,7 @@ from medgym.domains.conditions import (
     maneuver_likelihood,
     orthostatic_likelihood,
     prior_likelihood,
+    text_of,
     vital_band,
     vital_likelihood,
 )
@@ -106,7 +107,7 @@ class DiagnosticWorkup:
         self._base = np.array([log(c.weight) for _, c in self.conditions])
         # the complaints each condition can present with atypically (from its atypical chief complaints)
         self._atypical = {
-            (c.id, s.name): {(sp.name, name) for cc in c.atypical_chief_complaint for sp, name, _ in self._matching_complaints(cc.lower(), fallback=False)}
+            (c.id, s.name): {(sp.name, name) for cc in c.atypical_chief_complaint for sp, name, _ in self._matching_complaints(text_of(cc).lower(), fallback=False)}
             for s, c in self.conditions
         }
         self._memo: dict[tuple[Any, ...], np.ndarray] = {}

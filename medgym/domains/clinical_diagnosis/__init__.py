@@ -18,7 +18,7 @@ from typing import Any
 from medgym.domains import Domain, register_domain
 from medgym.domains.casebuilder import build_case
 from medgym.domains.clinical_diagnosis import risk, tools
-from medgym.domains.conditions import Condition, Specialty, choose, load_specialty
+from medgym.domains.conditions import Condition, Specialty, choose, load_specialty, text_of
 from medgym.encounter import stable_seed
 from medgym.tasks.schema import Task
 
@@ -78,7 +78,7 @@ def complaint_history(chief_complaint: str) -> list[str]:
 
 def _matching(condition: Condition) -> set[tuple[str, str]]:
     """The (specialty, complaint) work-ups that the condition's chief complaints name."""
-    texts = [cc.lower() for cc in [*condition.chief_complaint, *condition.atypical_chief_complaint]]
+    texts = [text_of(cc).lower() for cc in [*condition.chief_complaint, *condition.atypical_chief_complaint]]
     return {(sp.name, name) for sp in specialties() for name, w in sp.complaints.items()
             if any(k in text for k in w.keywords for text in texts)}
 
@@ -191,7 +191,7 @@ def knowledge() -> list[dict[str, Any]]:
             features = [sp.findings[f].text for f in c.exam] + [sp.reports[r].impression for v in c.imaging.values() for r in v]
             text = (
                 f"{c.name} (ICD-10-CM {c.icd10}). Also called: {', '.join(c.synonyms)}. "
-                f"Typical presentation: {c.chief_complaint[0]}. {c.rationale} "
+                f"Typical presentation: {text_of(c.chief_complaint[0])}. {c.rationale} "
                 f"Findings that support it: {' '.join(features)} "
                 f"Initial management: {', '.join(sp.management[m].label for m in c.management)}."
                 + (f" Avoid: {', '.join(sp.management[m].label for m in c.contraindicated)}." if c.contraindicated else "")

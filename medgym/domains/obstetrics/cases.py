@@ -417,7 +417,8 @@ def build_hypertension(case: Case) -> None:
     if case.history["headache"]:
         case.history["headache_unrelieved"] = symptoms["headache_unresponsive"]
     case.setting = "obstetric triage"
-    case.complaint = rng.choice(["raised blood pressure at a prenatal visit", "headache and high blood pressure", "swelling and high blood pressure"])
+    complaints = ["raised blood pressure at a prenatal visit", "swelling and high blood pressure"]
+    case.complaint = rng.choice([*complaints, "headache and high blood pressure"] if case.history["headache"] else complaints)
     case.opening = rng.choice(["The midwife said my blood pressure was high.", "My feet are swollen and my blood pressure is up."])
     dx = case.template.diagnosis
     case.truth.required_actions = ["repeat_blood_pressure", "order_lab:urine_protein_creatinine_ratio"]

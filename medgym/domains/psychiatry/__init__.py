@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from medgym.domains import Domain, register_domain
+from medgym.domains.conditions import text_of
 from medgym.domains.psychiatry import tools  # noqa: F401  (registers the domain's tools)
 from medgym.domains.psychiatry.cases import NAME, Library, generate, instruments, library
 
@@ -48,7 +49,7 @@ def knowledge() -> list[dict[str, Any]]:
     for t in lib.templates.values():
         plan = [lib.concepts[c].label for c in t.management]
         avoid = [lib.concepts[c].label for c in t.contraindicated]
-        text = f"{t.name}. Presents with: {', '.join(t.complaints or [])}."
+        text = f"{t.name}. Presents with: {', '.join(map(text_of, t.complaints or []))}."
         if t.dsm:
             text += " DSM-5-TR: " + "; ".join(f"{kind.replace('_', ' ')} {c.n} of {', '.join(c.of)}" for kind, c in t.dsm.items()) + "."
         if plan:

@@ -15,7 +15,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from medgym.domains import casekit
-from medgym.domains.conditions import choose
+from medgym.domains.conditions import Statement, choose
 from medgym.patient.matching import topics as history_topics
 from medgym.tasks.schema import Chart, Concept, GroundTruth, Medication, Presentation, Task, ToolCall
 from medgym.tools import catalog
@@ -102,8 +102,8 @@ class Count(_Model):
 
 
 class Layer(_Model):
-    complaints: list[str] | None = None
-    opening: list[str] | None = None
+    complaints: list[str | Statement] | None = None
+    opening: list[str | Statement] | None = None
     age: tuple[int, int] | None = None
     symptoms: dict[str, Any] = Field(default_factory=dict)
     mse: dict[str, str | list[str]] = Field(default_factory=dict)
@@ -363,9 +363,9 @@ def build_case(template: Template, task_type: str, index: int, seed: int) -> Tas
     }
     chart = Chart(history=history, past_medical_history=list(spec.pmh), medications=[Medication(**m) for m in spec.medications],
                   labs=labs, extra=extra)
-    complaint = rng.choice(spec.complaints or ["feeling unwell"])
+    complaint = casekit.say(rng, spec.complaints or [], history, "feeling unwell")
     presentation = Presentation(age=age, sex=sex, chief_complaint=complaint, vitals=vitals, setting=template.setting,
-                                opening_statement=rng.choice(spec.opening or [""]))
+                                opening_statement=casekit.say(rng, spec.opening or [], history, ""))
     truth, answer, instructions = _truth(template, variant, spec, task_type, sex, age, symptoms, responses, phq9, gad7, audit, ciwa)
     truth.demonstration = _demonstration(template, task_type, chart, symptoms, truth, _calculator_call(template, task_type, sex, phq9, gad7, audit, ciwa, cssrs))
     rationale = " ".join([f"{template.name} ({variant.id}).", f"Answer: {answer}.", spec.note or ""]).strip()

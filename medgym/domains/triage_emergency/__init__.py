@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from medgym.domains import Domain, register_domain
+from medgym.domains.conditions import text_of
 from medgym.domains.triage_emergency import tools  # noqa: F401  (registers the domain's tools)
 from medgym.domains.triage_emergency.cases import NAME, Library, generate, library, toxicology
 
@@ -55,7 +56,7 @@ def knowledge() -> list[dict[str, Any]]:
     lib = library()
     for t in lib.templates.values():
         plan = {c for v in t.variants for c in v.management}
-        text = f"{t.name}. Presents with: {', '.join(t.complaints or [c for v in t.variants for c in v.complaints or []])}."
+        text = f"{t.name}. Presents with: {', '.join(map(text_of, t.complaints or [c for v in t.variants for c in v.complaints or []]))}."
         for v in t.variants:
             why = v.lifesaving or v.high_risk or (t.lifesaving or t.high_risk)
             if why:

@@ -15,7 +15,7 @@ from typing import Any, Literal, get_args
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from medgym.domains import casekit
-from medgym.domains.conditions import choose
+from medgym.domains.conditions import Statement, choose
 from medgym.domains.triage_emergency import scores
 from medgym.patient.matching import topics as history_topics
 from medgym.tasks.schema import (
@@ -126,8 +126,8 @@ class _Model(BaseModel):
 class Layer(_Model):
     """Fields that a template, a subtype and a variant may each set (later layers win; lists add up)."""
 
-    complaints: list[str] | None = None
-    opening: list[str] | None = None
+    complaints: list[str | Statement] | None = None
+    opening: list[str | Statement] | None = None
     unable: str | None = None
     age: tuple[int, int] | None = None
     male: float | None = None
@@ -333,7 +333,7 @@ def build_case(template: Template, task_type: str, index: int, seed: int) -> Tas
     prehospital = " ".join(
         [rng.choice(spec.prehospital[0]) if isinstance(spec.prehospital[0], list) else spec.prehospital[0], *spec.prehospital[1:]]
     ) if spec.prehospital else "Walked in to triage; no prehospital care."
-    complaint = rng.choice(spec.complaints or ["feeling unwell"])
+    complaint = casekit.say(rng, spec.complaints or [], history, "feeling unwell")
     extra: dict[str, Any] = {
         "primary_survey": survey,
         "avpu": avpu,
@@ -362,7 +362,8 @@ def build_case(template: Template, task_type: str, index: int, seed: int) -> Tas
     truth = _truth(draft, level, reasons)
     presentation = Presentation(
         age=age, sex=sex, chief_complaint=complaint, vitals=vitals, setting="emergency department",
-        opening_statement="" if spec.unable else rng.choice(spec.opening or [f"I'm here because of {complaint}."]),
+        opening_statement="" if spec.unable else casekit.say(rng, spec.opening or [], chart.history,
+                                                                 f"I'm here because of {complaint}."),
     )
     subject = f"ESI {level} ({why})" if task_type == "triage" else draft.answer_text
     rationale = " ".join([f"{template.name}: {variant.id}.", f"Answer: {subject}.", *reasons[1:], *notes, *draft.notes_extra]).strip()
