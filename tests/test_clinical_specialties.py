@@ -276,6 +276,18 @@ def test_the_patient_says_it_began_when_the_opening_says(clinical):
     tia = [t for t in clinical if t.condition == "transient_ischemic_attack"]
     assert tia and all(next(f for f in t.chart.history if f.topic == "onset").answer in
                        topics()["onset"]["values"]["sudden"] for t in tia)
+    # the patient's words fit the statement and the condition: the side it names, a deficit that has resolved
+    words = {(c.id, o.text): o.answers for _, c in _conditions() for o in c.opening if isinstance(o, Statement)}
+    conditions = {c.id: c for _, c in _conditions()}
+    for t in clinical:
+        said = words.get((t.condition, t.presentation.opening_statement), {})
+        for f in t.chart.history:
+            if f"the patient reports {f.topic.replace('_', ' ')}," in t.rationale:
+                continue  # a distractor: a look-alike's feature, in its own words
+            expected = said.get(f.topic) or (conditions[t.condition].answers.get(f.topic) if f.value is True else None)
+            assert expected is None or f.answer == expected, (t.id, f.topic, f.answer)
+    weakness = [f.answer for t in tia for f in t.chart.history if f.topic == "focal_weakness" and f.value is True]
+    assert weakness and all("came back" in a or "gone now" in a for a in weakness)
     pulmonology = yaml.safe_load((_SPECIALTY_FOLDER / "pulmonology.yaml").read_text())
     asthma = next(c for c in pulmonology["conditions"] if c["id"] == "asthma_exacerbation")
     asthma["opening"] = [{"text": "It began weeks ago.", "onset": "weeks"}]  # not in its onset distribution

@@ -119,7 +119,9 @@ def build_case(
     chief_complaint, opening = complaint_rng.choice(complaints), complaint_rng.choice(openings)
     # what the complaint and the opening tell (when it began, symptoms they report), the patient's answers agree with
     stated_onset = opening.onset if isinstance(opening, Statement) else None
-    told = [t for s in (chief_complaint, opening) if isinstance(s, Statement) for t in s.states]
+    said = [s for s in (chief_complaint, opening) if isinstance(s, Statement)]
+    told = [t for s in said for t in s.states]
+    told_words = {t: a for s in said for t, a in s.answers.items()}
     chief_complaint, opening = text_of(chief_complaint), text_of(opening)
     told_rng = random.Random(seed ^ 0x7E11)  # phrases the told symptoms' answers, so the other draws stay the same
     # symptoms of the condition that the chief complaint itself states are present, even in an atypical case
@@ -153,6 +155,9 @@ def build_case(
         fact = _fact(rng, topic, value)
         if topic in told and value is not True:
             fact = _fact(told_rng, topic, True)
+        words = told_words.get(topic) or condition.answers.get(topic)
+        if words and fact.value is True:
+            fact = fact.model_copy(update={"answer": words})
         history.append(fact)
     for topic, default in DEFAULT_SOCIAL.items():
         history.append(_fact(rng, topic, choose(rng, condition.social.get(topic, default))))

@@ -64,12 +64,15 @@ class Statement(_Model):
 
     `onset`: when the problem began (a value of the `onset` history topic), which the answer to "when
     did it start?" then gives. `states`: yes/no history topics it reports as present ("I've been
-    vomiting": nausea), which the patient never denies when asked.
+    vomiting": nausea), which the patient never denies when asked. `answers`: the patient's words for
+    a stated topic where the topic's usual ones would contradict the statement (the side, or a
+    deficit that has resolved).
     """
 
     text: str
     onset: str | None = None
     states: list[str] = Field(default_factory=list)
+    answers: dict[str, str] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _known_topics(self) -> "Statement":
@@ -77,6 +80,7 @@ class Statement(_Model):
         _check(self.onset is None or self.onset in topics["onset"]["values"], f"{self.text!r}: unknown onset {self.onset!r}")
         for t in self.states:
             _check(t in topics and "values" not in topics[t], f"{self.text!r}: {t!r} is not a yes/no history topic")
+        _check(set(self.answers) <= set(self.states), f"{self.text!r}: answers for topics it does not state")
         return self
 
 
@@ -103,6 +107,8 @@ class Condition(_Model):
     weight: float = 1.0
     vitals: dict[str, tuple[float, float]]
     history: dict[str, float | dict[str, float]] = Field(default_factory=dict)
+    answers: dict[str, str] = Field(default_factory=dict, description="the patient's words for a symptom present in "
+                                    "this condition, where the topic's usual ones do not fit (a deficit that has resolved)")
     social: dict[str, dict[str, float]] = Field(default_factory=dict)
     comorbidities: dict[str, float] = Field(default_factory=dict)
     exam: dict[str, float] = Field(default_factory=dict)
@@ -153,6 +159,8 @@ class Specialty(_Model):
                    f"{where}: an atypical chief complaint needs an atypical opening statement, and the reverse")
             onsets = c.history.get("onset")
             triggers = {t for v in c.variants for t in v.get("history", {})}
+            for t in c.answers:
+                _check(t in topics and "values" not in topics[t], f"{where}: answers for {t!r}, not a yes/no history topic")
             for o in [*c.opening, *c.atypical_opening, *c.chief_complaint, *c.atypical_chief_complaint]:
                 if isinstance(o, str):
                     continue
