@@ -14,7 +14,7 @@ from medgym import load_tasks
 from medgym.agents import OraclePolicy, ScriptedPolicy, play
 from medgym.agents.workflows.common import interpret as interpret_answer
 from medgym.agents.workflows.diagnostic import MAX_TOPICS, DiagnosticWorkup, merge_workups
-from medgym.domains.casebuilder import call_for, via
+from medgym.domains.casebuilder import SELDOM, call_for, via
 from medgym.domains.clinical_diagnosis import ChartFindings, look_alikes, risk, specialties
 from medgym.domains.conditions import Specialty, Statement, text_of
 from medgym.encounter import Encounter
@@ -250,6 +250,10 @@ def test_work_ups_merge_across_specialties():
 def test_cases_vary_realistically(clinical):
     rationales = [t.rationale for t in clinical]
     assert sum("Distractor:" in r for r in rationales) > 0.2 * len(clinical)
+    conditions = {c.id: c for _, c in _conditions()}
+    for t in clinical:  # a distractor symptom is one the condition itself seldom causes
+        for topic in re.findall(r"the patient reports ([a-z ]+), which does not point", t.rationale):
+            assert float(conditions[t.condition].history.get(topic.replace(" ", "_"), 0.0)) <= SELDOM, (t.id, topic)
     assert sum("is not the usual one" in r for r in rationales) > 30
     assert sum("Atypical presentation" in r for r in rationales) > 0.1 * len(clinical)
     assert len({t.presentation.sex for t in clinical}) == 2 and any(t.chart.medications for t in clinical)

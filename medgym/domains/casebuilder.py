@@ -28,6 +28,8 @@ from medgym.tools import catalog
 ATYPICAL_RATE = 0.2  # share of cases that present atypically
 ATYPICAL_DROP = 0.5  # chance that an atypical case lacks each typical symptom or sign
 UNSURE_RATE = 0.3  # share of symptoms the patient cannot say yes or no to ("I'm not sure")
+SELDOM = 0.1  # a distractor symptom is one this condition causes at most this often (the rationale says it does not
+             # point to the diagnosis; at 0.3 it called a TIA's facial droop and Guillain-Barre's back pain distractors)
 DISTRACTOR_RATE = 0.35  # share of cases with a distractor: a nonspecific feature typical of a look-alike condition
 # results that many conditions move a little, so a mild abnormality of one can be incidental
 NONSPECIFIC_LABS = ("wbc", "crp", "esr", "glucose", "bun", "d_dimer", "ldh", "alkaline_phosphatase", "platelets", "hemoglobin")
@@ -291,7 +293,7 @@ def _distract(
     symptoms = sorted({
         t for other in look_alikes for t, p in other.history.items()
         if not isinstance(p, dict) and p >= 0.5 and history_topics()[t].get("values") is None
-        and not isinstance(condition.history.get(t), dict) and float(condition.history.get(t, 0.0)) <= 0.3
+        and not isinstance(condition.history.get(t), dict) and float(condition.history.get(t, 0.0)) <= SELDOM
     })
     tests = sorted({
         (t, "high" if catalog.lab_result(t, (spec.range[0] + spec.range[1]) / 2, sex).flag == "high" else "low")
