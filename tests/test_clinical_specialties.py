@@ -2,8 +2,8 @@
 
 import collections
 import math
-from importlib import resources
 import re
+from importlib import resources
 
 import pytest
 import simple_icd_10_cm as icd
@@ -265,7 +265,6 @@ def test_cases_vary_realistically(clinical):
     assert "acute_bronchitis" in {c.id for c in look_alikes(next(s for s in specialties() if s.name == "pulmonology"), pneumonia)}
 
 
-
 def test_the_patient_says_it_began_when_the_opening_says(clinical):
     """An opening that states when the problem began fixes the answer to "when did it start?"."""
     stated = {(c.id, o.text): o.onset for _, c in _conditions() for o in [*c.opening, *c.atypical_opening]
@@ -297,6 +296,7 @@ def test_the_patient_says_it_began_when_the_opening_says(clinical):
     asthma["opening"] = [{"text": "It began weeks ago.", "onset": "weeks"}]  # not in its onset distribution
     with pytest.raises(ValueError, match="states onset 'weeks'"):
         Specialty.model_validate(pulmonology)
+
 
 def _specified(task):
     sp = next(s for s in specialties() if s.name == task.specialty)

@@ -120,8 +120,8 @@ def build_case(
     complaint_rng = random.Random(seed ^ 0xCC)
     chief_complaint, opening = complaint_rng.choice(complaints), complaint_rng.choice(openings)
     # what the complaint and the opening tell (when it began, symptoms they report), the patient's answers agree with
-    stated_onset = opening.onset if isinstance(opening, Statement) else None
     said = [s for s in (chief_complaint, opening) if isinstance(s, Statement)]
+    stated_onset = next((s.onset for s in said if s.onset), None)
     told = [t for s in said for t in s.states]
     told_words = {t: a for s in said for t, a in s.answers.items()}
     chief_complaint, opening = text_of(chief_complaint), text_of(opening)

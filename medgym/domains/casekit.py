@@ -8,14 +8,14 @@ lab result is made the same way in every domain.
 from __future__ import annotations
 
 import random
-from importlib import resources
 from collections.abc import Sequence
+from importlib import resources
 from typing import Any, TypeVar
 
 import yaml
 from pydantic import BaseModel
 
-from medgym.domains.conditions import Statement, answer_for, check_references, choose  # noqa: F401  (re-exported)
+from medgym.domains.conditions import Statement, answer_for, check_references, choose, text_of  # noqa: F401  (re-exported)
 from medgym.patient.matching import topics as history_topics
 from medgym.tasks.schema import HistoryFact, LabResult, ToolCall, Vitals
 from medgym.tools import catalog
@@ -84,7 +84,7 @@ def say(rng: random.Random, statements: Sequence[str | Statement], history: Sequ
     present = {f.topic for f in history if f.value is True}
     fits = [o for o in statements if isinstance(o, str) or set(o.states) <= present]
     chosen = rng.choice(fits or [fallback])
-    return chosen if isinstance(chosen, str) else chosen.text
+    return text_of(chosen)
 
 
 def facts(rng: random.Random, spec: dict[str, Any]) -> list[HistoryFact]:

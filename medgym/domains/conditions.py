@@ -79,9 +79,14 @@ class Statement(_Model):
         topics = history_topics()
         _check(self.onset is None or self.onset in topics["onset"]["values"], f"{self.text!r}: unknown onset {self.onset!r}")
         for t in self.states:
-            _check(t in topics and "values" not in topics[t], f"{self.text!r}: {t!r} is not a yes/no history topic")
+            _check(_yes_no(t), f"{self.text!r}: {t!r} is not a yes/no history topic")
         _check(set(self.answers) <= set(self.states), f"{self.text!r}: answers for topics it does not state")
         return self
+
+
+def _yes_no(topic: str) -> bool:
+    """Whether a history topic is answered yes or no (not with one of several values)."""
+    return topic in history_topics() and "values" not in history_topics()[topic]
 
 
 def text_of(statement: str | Statement) -> str:
@@ -160,7 +165,7 @@ class Specialty(_Model):
             onsets = c.history.get("onset")
             triggers = {t for v in c.variants for t in v.get("history", {})}
             for t in c.answers:
-                _check(t in topics and "values" not in topics[t], f"{where}: answers for {t!r}, not a yes/no history topic")
+                _check(_yes_no(t), f"{where}: answers for {t!r}, not a yes/no history topic")
             for o in [*c.opening, *c.atypical_opening, *c.chief_complaint, *c.atypical_chief_complaint]:
                 if isinstance(o, str):
                     continue
