@@ -523,7 +523,7 @@ class RolloutEngine:
         cache.plan([s.row for s in slots] if rows is None else None, write.to(device), span)
         out = self.model(
             input_ids=ids.to(device), attention_mask=mask[:, None].to(device), position_ids=positions.to(device),
-            past_key_values=cache, use_cache=True, logits_to_keep=1,
+            cache=cache, use_cache=True, logits_to_keep=1,
         )
         for s, f in zip(members, feeds):
             if s is not None:
