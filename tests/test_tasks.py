@@ -113,23 +113,24 @@ def test_template_references_are_checked_by_name():
         assert words in str(err.value)
 
 
-def _statements() -> dict[str, set[str]]:
-    """Every chief complaint or opening statement in the domain data that says what it tells: its
-    words -> the yes/no history topics it reports as present."""
-    told: dict[str, set[str]] = collections.defaultdict(set)
+def _statements() -> dict[tuple[str, str], set[str]]:
+    """Every chief complaint or opening statement in the domain data that says what it tells: (its
+    domain, its words) -> the yes/no history topics it reports as present."""
+    told: dict[tuple[str, str], set[str]] = collections.defaultdict(set)
 
-    def walk(node):
+    def walk(domain, node):
         if isinstance(node, dict):
             if "text" in node and "states" in node:
-                told[node["text"]] |= set(node["states"])
+                told[domain, node["text"]] |= set(node["states"])
             for v in node.values():
-                walk(v)
+                walk(domain, v)
         elif isinstance(node, list):
             for v in node:
-                walk(v)
+                walk(domain, v)
 
-    for f in sorted(Path(medgym.domains.__file__).parent.rglob("*.yaml")):
-        walk(yaml.safe_load(f.read_text()))
+    root = Path(medgym.domains.__file__).parent
+    for f in sorted(root.rglob("*.yaml")):
+        walk(f.relative_to(root).parts[0], yaml.safe_load(f.read_text()))
     return told
 
 
@@ -142,7 +143,7 @@ def test_the_patient_never_denies_what_they_came_in_with(tasks):
         if not t.presentation or not t.chart:
             continue
         present = {f.topic for f in t.chart.history if f.value is True}
-        for said in (t.presentation.chief_complaint, t.presentation.opening_statement):
+        for said in ((t.domain, t.presentation.chief_complaint), (t.domain, t.presentation.opening_statement)):
             if said in told:
                 assert told[said] <= present, (t.id, said, told[said] - present)
                 checked[t.domain] += 1

@@ -8,7 +8,6 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from medgym.domains.conditions import ORTHOSTATIC_BASE, NOISE, Condition, Specialty, Statement, answer_for, choose, text_of
-from medgym.patient.matching import lexical_match
 from medgym.patient.matching import topics as history_topics
 from medgym.tasks.schema import (
     Chart,
@@ -126,22 +125,17 @@ def build_case(
     told_words = {t: a for s in said for t, a in s.answers.items()}
     chief_complaint, opening = text_of(chief_complaint), text_of(opening)
     told_rng = random.Random(seed ^ 0x7E11)  # phrases the told symptoms' answers, so the other draws stay the same
-    # symptoms of the condition that the chief complaint itself states are present, even in an atypical case
-    stated = [t for t in lexical_match(chief_complaint) if isinstance(condition.history.get(t), float | int)]
 
     if callable(extra_history):
         extra_history = extra_history(chief_complaint)
     history: list[HistoryFact] = []
     unsure = random.Random(seed ^ 0x5A7E)
-    for topic in dict.fromkeys([*condition.history, *workup.history, *extra_history, *stated, *told]):
-        if topic not in stated and topic not in triggers and topic != "onset" and unsure.random() < UNSURE_RATE \
-                and topic not in told:
+    for topic in dict.fromkeys([*condition.history, *workup.history, *extra_history, *told]):
+        if topic not in told and topic not in triggers and topic != "onset" and unsure.random() < UNSURE_RATE:
             continue  # the patient is not sure about this one
         spec = condition.history.get(topic)
         values = history_topics()[topic].get("values")
-        if topic in stated and not isinstance(spec, dict):
-            value = True
-        elif spec is None:
+        if spec is None:
             if values is None:
                 value: bool | str = rng.random() < NOISE
             elif "none" in values:
