@@ -149,3 +149,17 @@ def test_the_patient_never_denies_what_they_came_in_with(tasks):
                 checked[t.domain] += 1
     assert {"clinical_diagnosis", "psychiatry", "triage_emergency"} <= set(checked)
     assert checked["clinical_diagnosis"] > 1000
+
+
+def test_psychiatry_and_triage_refuse_what_they_would_ignore():
+    """Their complaints are chosen by what they state; an onset or the patient's own words given there
+    would be ignored, so the template is rejected instead."""
+    from pydantic import ValidationError
+
+    from medgym.domains.psychiatry.cases import Layer as PsychiatryLayer
+    from medgym.domains.triage_emergency.cases import Layer as TriageLayer
+
+    for layer in (PsychiatryLayer, TriageLayer):
+        assert layer.model_validate({"complaints": [{"text": "low mood", "states": ["fatigue"]}]})
+        with pytest.raises(ValidationError, match="states only, not its onset or answers"):
+            layer.model_validate({"opening": [{"text": "It began today.", "onset": "hours"}]})

@@ -87,6 +87,14 @@ def say(rng: random.Random, statements: Sequence[str | Statement], history: Sequ
     return text_of(chosen)
 
 
+def states_only(statements: Sequence[str | Statement] | None) -> None:
+    """Raise unless every statement gives only the symptoms it states: `say` picks among them by their
+    `states`, and an `onset` or `answers` would be silently ignored (only the clinical builder applies them)."""
+    for s in statements or []:
+        if isinstance(s, Statement) and (s.onset or s.answers):
+            raise ValueError(f"{s.text!r}: this domain honours a statement's states only, not its onset or answers")
+
+
 def facts(rng: random.Random, spec: dict[str, Any]) -> list[HistoryFact]:
     """History facts from {topic: probability | {value: weight} | fixed value}."""
     out = []

@@ -119,6 +119,11 @@ class Layer(_Model):
     contraindicated: list[str] = Field(default_factory=list)
     note: str | None = None
 
+    @model_validator(mode="after")
+    def _statements_state_only(self) -> "Layer":
+        casekit.states_only([*(self.complaints or []), *(self.opening or [])])
+        return self
+
 
 class Variant(Layer):
     id: str

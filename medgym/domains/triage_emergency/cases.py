@@ -157,6 +157,11 @@ class Layer(_Model):
     note: str | None = None
     params: dict[str, Any] = Field(default_factory=dict)
 
+    @model_validator(mode="after")
+    def _statements_state_only(self) -> "Layer":
+        casekit.states_only([*(self.complaints or []), *(self.opening or [])])
+        return self
+
 
 class Modifier(_Model):
     id: str
