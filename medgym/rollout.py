@@ -442,7 +442,8 @@ class RolloutEngine:
             self._reply_needs_tools = text != self._reply_text(messages, None, before)
         else:
             text = self._reply_text(messages, tools if self._reply_needs_tools else None, before)
-        return self.tokenizer(text, add_special_tokens=False)["input_ids"]
+        # verbose=False: a reply longer than the model's context is the engine's to cut (flagged as a truncation)
+        return self.tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"]
 
     def _reply_text(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None, before: int) -> str:
         previous = self._render(messages[: before + 1], tools, generation_prompt=False)
@@ -469,7 +470,7 @@ class RolloutEngine:
         slot.messages, slot.tools = info["messages"], info["tools"]
         slot.tool_names = tool_names(slot.tools)
         text = self._render(slot.messages, slot.tools, generation_prompt=True)
-        slot.ids = self.tokenizer(text, add_special_tokens=False)["input_ids"]
+        slot.ids = self.tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"]
         slot.mask = [0] * len(slot.ids)
         slot.logprobs = [0.0] * len(slot.ids)
         slot.prompt_length = len(slot.ids)
