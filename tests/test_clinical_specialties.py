@@ -276,9 +276,7 @@ def test_the_patient_says_it_began_when_the_opening_says(clinical):
     assert tia and all(next(f for f in t.chart.history if f.topic == "onset").answer in
                        topics()["onset"]["values"]["sudden"] for t in tia)
     # the patient's words fit the statement and the condition: the side it names, a deficit that has resolved
-    words = {(c.id, o.text): o.answers for _, c in _conditions()
-             for o in [*c.chief_complaint, *c.atypical_chief_complaint, *c.opening, *c.atypical_opening]
-             if isinstance(o, Statement)}
+    words = {(c.id, o.text): o.answers for _, c in _conditions() for o in c.statements if isinstance(o, Statement)}
     conditions = {c.id: c for _, c in _conditions()}
     for t in clinical:
         said = {**words.get((t.condition, t.presentation.chief_complaint), {}),

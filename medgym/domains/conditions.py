@@ -131,6 +131,11 @@ class Condition(_Model):
     rationale: str
     heldout: bool = False
 
+    @property
+    def statements(self) -> list[str | Statement]:
+        """Every chief complaint and opening statement it may present with, typical and atypical."""
+        return [*self.chief_complaint, *self.atypical_chief_complaint, *self.opening, *self.atypical_opening]
+
 
 class Concept(_Model):
     label: str
@@ -166,7 +171,7 @@ class Specialty(_Model):
             triggers = {t for v in c.variants for t in v.get("history", {})}
             for t in c.answers:
                 _check(_yes_no(t), f"{where}: answers for {t!r}, not a yes/no history topic")
-            for o in [*c.opening, *c.atypical_opening, *c.chief_complaint, *c.atypical_chief_complaint]:
+            for o in c.statements:
                 if isinstance(o, str):
                     continue
                 _check(o.onset is None or (isinstance(onsets, dict) and onsets.get(o.onset, 0) > 0),
